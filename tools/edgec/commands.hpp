@@ -1,0 +1,13 @@
+#pragma once
+// Sub-commands of the edgec CLI. Each registers its options on the app and returns the action to run.
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace edgec::cli {
+
+using Action = std::function<void()>;
+
+// `edgec inspect MODEL [--json]`
+void add_inspect_command(CLI::App& app, Action& action);
+
+}  // namespace edgec::cli

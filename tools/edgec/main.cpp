@@ -1,0 +1,42 @@
+// edgec: thin front end. Parses arguments, runs one command, maps errors to documented exit codes:
+// 0 ok, 1 internal error, 2 usage or recipe error, 3 accuracy gate failed, 4 input or I/O error.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <new>
+
+#include "commands.hpp"
+#include "edgec/core/error.hpp"
+
+#ifndef EDGEC_VERSION
+#define EDGEC_VERSION "0.1.0"
+#endif
+
+int main(int argc, char** argv) {
+  CLI::App app{"edgec: compile multimodal models to fit and run on edge devices"};
+  app.set_version_flag("--version", EDGEC_VERSION);
+  app.require_subcommand(1);
+  edgec::cli::Action action;
+  edgec::cli::add_inspect_command(app, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return edgec::exit_code(edgec::ErrorCategory::usage);
+  }
+  try {
+    action();
+    return 0;
+  } catch (const edgec::Error& e) {
+    std::cerr << "edgec: " << e.what() << '\n';
+    return edgec::exit_code(e.category());
+  } catch (const std::bad_alloc&) {
+    std::cerr << "edgec: internal error: out of memory\n";
+  } catch (const std::exception& e) {
+    std::cerr << "edgec: internal error: " << e.what() << '\n';
+  }
+  return edgec::exit_code(edgec::ErrorCategory::internal);
+}
