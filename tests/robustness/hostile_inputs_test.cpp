@@ -3,6 +3,7 @@
 // and no single allocation exceeds what the file's size justifies.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -70,25 +71,42 @@ std::vector<size_t> truncation_lengths(size_t size, size_t dense_prefix, size_t 
   return lengths;
 }
 
+// Patches `count` bytes at `offset` of an existing file in place (cheaper than rewriting a large file).
+void patch_bytes(const fs::path& path, size_t offset, const char* data, size_t count) {
+  std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
+  file.seekp(static_cast<std::streamoff>(offset));
+  file.write(data, static_cast<std::streamsize>(count));
+}
+
 void run_damage(const fs::path& original_model, const std::string& damaged_name, const fs::path& model_dir,
                 const fs::path& damaged_file, size_t dense_prefix, size_t spread, int flips, size_t flip_region) {
   const auto bytes = read_bytes(original_model);
   REQUIRE(!bytes.empty());
   Outcome truncated, flipped;
-  for (const size_t length : truncation_lengths(bytes.size(), dense_prefix, spread)) {
+  // Longest first, so each truncation is a resize of the previous one.
+  auto lengths = truncation_lengths(bytes.size(), dense_prefix, spread);
+  std::sort(lengths.rbegin(), lengths.rend());
+  write_bytes(damaged_file, bytes.data(), bytes.size());
+  for (const size_t length : lengths) {
     CAPTURE(length);
-    write_bytes(damaged_file, bytes.data(), length);
+    fs::resize_file(damaged_file, length);
     load_and_check(model_dir, damaged_file, length, truncated);
   }
+  write_bytes(damaged_file, bytes.data(), bytes.size());
   std::mt19937 rng(20261125);
   for (int i = 0; i < flips; ++i) {
-    auto mutant = bytes;
-    const size_t region = std::min(flip_region, mutant.size());
+    const size_t region = std::min(flip_region, bytes.size());
     const int count = 1 + static_cast<int>(rng() % 4);
-    for (int k = 0; k < count; ++k) mutant[rng() % region] ^= static_cast<char>(1 + rng() % 255);
+    std::vector<size_t> positions;
+    for (int k = 0; k < count; ++k) {
+      const size_t at = rng() % region;
+      const char flipped_byte = static_cast<char>(bytes[at] ^ static_cast<char>(1 + rng() % 255));
+      patch_bytes(damaged_file, at, &flipped_byte, 1);
+      positions.push_back(at);
+    }
     CAPTURE(i);
-    write_bytes(damaged_file, mutant.data(), mutant.size());
-    load_and_check(model_dir, damaged_file, mutant.size(), flipped);
+    load_and_check(model_dir, damaged_file, bytes.size(), flipped);
+    for (const size_t at : positions) patch_bytes(damaged_file, at, &bytes[at], 1);
   }
   MESSAGE(damaged_name << ": truncations loaded/rejected " << truncated.loaded << "/" << truncated.rejected
                        << ", byte flips loaded/rejected " << flipped.loaded << "/" << flipped.rejected);

@@ -29,7 +29,7 @@ inline CommandResult run_command(const std::string& command) {
   const auto stem = "edgec_cmd_" + std::to_string(::getpid());
   const auto out_path = dir / (stem + ".out");
   const auto err_path = dir / (stem + ".err");
-  const std::string full = command + " >'" + out_path.string() + "' 2>'" + err_path.string() + "' </dev/null";
+  const std::string full = "( " + command + " ) >'" + out_path.string() + "' 2>'" + err_path.string() + "' </dev/null";
   const int status = std::system(full.c_str());
   CommandResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
