@@ -33,7 +33,7 @@ struct ImportContext {
 };
 
 // A name made safe for a one-line message: control characters escaped, long names shortened.
-std::string quoted(std::string_view name);
+std::string quote_name(std::string_view name);
 
 // ONNX TensorProto.DataType number <-> DType (including 17-22, newer than libonnx 1.12's enum).
 std::optional<DType> dtype_from_onnx(int32_t data_type);
@@ -43,6 +43,10 @@ int32_t dtype_to_onnx(DType dtype);
 // `field` names the tensor in messages ("initializer 'w'"). Clears the proto's payload once copied, so
 // peak memory stays near one copy of the weights.
 Tensor import_tensor(onnx::TensorProto& proto, ImportContext& ctx, const std::string& field);
+// The data of a tensor whose data_location is EXTERNAL: a view of a file inside ctx.folder (no copy).
+// `needed` is the byte size dtype x dims requires; `desc` describes them ("f32 [64,3]").
+Tensor import_external_tensor(const onnx::TensorProto& proto, ImportContext& ctx, const std::string& field,
+                              DType dtype, std::vector<int64_t> dims, uint64_t needed, const std::string& desc);
 // Tensor -> TensorProto with the data inline (raw_data, or string_data for strings).
 void export_tensor(const Tensor& tensor, onnx::TensorProto& proto, const std::string& where);
 
