@@ -4,21 +4,13 @@
 #include <charconv>
 #include <system_error>
 
+#include "edgec/core/confined_path.hpp"
 #include "edgec/core/error.hpp"
 #include "onnx_internal.hpp"
 
 namespace edgec::onnx_format::detail {
 namespace fs = std::filesystem;
 namespace {
-
-bool is_inside(const fs::path& folder, const fs::path& target) {
-  auto f = folder.begin();
-  auto t = target.begin();
-  for (; f != folder.end(); ++f, ++t) {
-    if (t == target.end() || *f != *t) return false;
-  }
-  return t != target.end();  // strictly below the folder
-}
 
 uint64_t parse_number(const std::string& text, const ImportContext& ctx, const std::string& field,
                       const std::string& key) {
@@ -32,26 +24,10 @@ uint64_t parse_number(const std::string& text, const ImportContext& ctx, const s
 }
 
 fs::path resolve_location(const std::string& location, const ImportContext& ctx, const std::string& field) {
-  auto fail = [&](const std::string& what) {
-    throw_input_error(ctx.path, field + ": external data location " + quote_name(location) + " " + what);
-  };
-  if (location.empty()) fail("is empty; expected a file name relative to the model's folder");
-  for (const char c : location)
-    if (static_cast<unsigned char>(c) < 0x20) fail("contains control characters");
-  const fs::path relative(location);
-  if (relative.is_absolute() || relative.has_root_directory() || relative.has_root_name())
-    fail("is absolute; expected a path relative to the model's folder");
-  for (const auto& part : relative)
-    if (part == "..") fail("contains '..'; external data must stay inside the model's folder");
-  std::error_code ec;
-  const fs::path folder = fs::canonical(ctx.folder, ec);
-  if (ec) fail("cannot be resolved: the model's folder " + quote_name(ctx.folder.string()) + ": " + ec.message());
-  const fs::path target = fs::canonical(folder / relative, ec);
-  if (ec) fail("cannot be opened: " + ec.message() + " (looked in " + quote_name(folder.string()) + ")");
-  if (!is_inside(folder, target))
-    fail("resolves to " + quote_name(target.string()) + ", outside the model's folder " + quote_name(folder.string()));
-  if (!fs::is_regular_file(target, ec)) fail("is not a regular file");
-  return target;
+  auto resolved = resolve_inside_folder(ctx.folder, location, "the model's folder");
+  if (!resolved.problem.empty())
+    throw_input_error(ctx.path, field + ": external data location " + quote_name(location) + " " + resolved.problem);
+  return std::move(resolved.path);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "edgec/core/confined_path.hpp"
 #include "edgec/core/error.hpp"
 #include "edgec/formats/safetensors.hpp"
 #include "safetensors/strict_json.hpp"
@@ -22,22 +23,9 @@ constexpr uint64_t kMaxIndexBytes = uint64_t{64} << 20;
 // The shard's path, after checking that it names a file inside `dir` (no absolute paths, no "..", no
 // symlink leading out).
 fs::path resolve_shard(const fs::path& dir, const std::string& shard, const std::string& where) {
-  const fs::path relative(shard);
-  if (shard.empty() || relative.is_absolute() || relative.has_root_name() || relative.has_root_directory())
-    throw_input_error(where, "expected a file name relative to the index's folder, got '" + printable(shard) + "'");
-  for (const auto& part : relative)
-    if (part == "..")
-      throw_input_error(where, "'" + printable(shard) + "' leaves the index's folder ('..' is not allowed)");
-  std::error_code ec;
-  const fs::path base = fs::canonical(dir, ec);
-  if (ec) throw_input_error(dir.string(), "cannot resolve folder: " + ec.message());
-  const fs::path target = fs::weakly_canonical(base / relative, ec);
-  if (ec) throw_input_error(where, "cannot resolve '" + printable(shard) + "': " + ec.message());
-  const auto mismatch = std::mismatch(base.begin(), base.end(), target.begin(), target.end());
-  if (mismatch.first != base.end())
-    throw_input_error(where, "'" + printable(shard) + "' resolves to " + printable(target.string(), 200) +
-                                 ", outside the index's folder");
-  return target;
+  auto resolved = resolve_inside_folder(dir, shard, "the index's folder");
+  if (!resolved.problem.empty()) throw_input_error(where, "shard '" + printable(shard) + "' " + resolved.problem);
+  return std::move(resolved.path);
 }
 
 }  // namespace
