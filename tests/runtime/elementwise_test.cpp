@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "edgec/core/error.hpp"
@@ -89,8 +90,8 @@ TEST_CASE("comparisons, logic and Where broadcast to bool masks") {
 }
 
 TEST_CASE("Cast converts with truncation, saturation and bool rules") {
-  CHECK(run1("Cast", {f32({4}, {1.9f, -1.9f, 0, 3e10f})}, {{"to", int64_t{7}}}).to_i64() ==
-        std::vector<int64_t>{1, -1, 0, 30000000000});
+  CHECK(run1("Cast", {f32({4}, {1.9f, -1.9f, 0, 1e10f})}, {{"to", int64_t{7}}}).to_i64() ==
+        std::vector<int64_t>{1, -1, 0, 10000000000});
   CHECK(run1("Cast", {f32({3}, {300, -5, 2.7f})}, {{"to", int64_t{2}}}).to_i64() == std::vector<int64_t>{255, 0, 2});
   CHECK(run1("Cast", {f32({3}, {0, -0.5f, 2})}, {{"to", int64_t{9}}}).to_i64() == std::vector<int64_t>{0, 1, 1});
   check_close(run1("Cast", {i64({2}, {-3, 1 << 20})}, {{"to", int64_t{1}}}), {2}, {-3, 1048576});

@@ -1,0 +1,174 @@
+#include "edgec/runtime/executor.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "edgec/core/error.hpp"
+
+namespace edgec::runtime {
+
+int64_t opset_of(const Graph& graph, std::string_view domain) {
+  const std::string_view canonical = canonical_domain(domain);
+  for (const auto& [name, version] : graph.opset_imports)
+    if (canonical_domain(name) == canonical) return version;
+  return canonical.empty() ? kDefaultOnnxOpset : 1;
+}
+
+void check_supported(const Graph& graph, const OpRegistry& registry) {
+  std::string missing;
+  int count = 0;
+  for (const Node& node : graph.nodes) {
+    const KernelEntry* entry = registry.find(node.domain, node.op);
+    if (!entry) {
+      if (++count <= 8)
+        missing += std::string(count > 1 ? "; " : "") + "op '" + node.op + "' (domain '" + node.domain +
+                   "') at node '" + node.name + "'";
+      continue;
+    }
+    if (entry->check) {
+      try {
+        entry->check(node, opset_of(graph, node.domain));
+      } catch (const Error& error) {
+        throw Error(ErrorCategory::input, "runtime: node '" + node.name + "' (" + node.qualified_op() +
+                                              ") is not supported: " + error.what());
+      }
+    }
+  }
+  if (count > 0)
+    throw Error(ErrorCategory::input, "runtime: graph '" + graph.name + "' has " + std::to_string(count) +
+                                          " node(s) with no kernel: " + missing + (count > 8 ? "; ..." : ""));
+}
+
+Executor::Executor(const Graph& graph, std::shared_ptr<const OpRegistry> registry)
+    : graph_(graph), registry_(std::move(registry)) {
+  if (!registry_) registry_ = std::make_shared<const OpRegistry>(make_default_registry());
+  check_supported(graph_, *registry_);
+
+  auto slot = [&](const std::string& name) {
+    const auto [it, inserted] = slots_.emplace(name, static_cast<int>(slot_names_.size()));
+    if (inserted) slot_names_.push_back(name);
+    return it->second;
+  };
+  std::set<std::string, std::less<>> graph_inputs;
+  for (const auto& info : graph_.inputs) {
+    slot(info.name);
+    graph_inputs.insert(info.name);
+  }
+  std::vector<uint8_t> is_constant;
+  for (const auto& [name, tensor] : graph_.initializers) slot(name);
+  initializer_values_.resize(slot_names_.size());
+  is_constant.resize(slot_names_.size(), 0);
+  for (const auto& [name, tensor] : graph_.initializers) {
+    const int index = slots_.at(name);
+    initializer_values_[static_cast<size_t>(index)] = HostTensor::from_ir(tensor);
+    // An initializer that is also a graph input is only a default: the caller may replace it.
+    is_constant[static_cast<size_t>(index)] = graph_inputs.count(name) ? 0 : 1;
+  }
+  for (const Node& node : graph_.nodes) {
+    Step step{&node, registry_->find(node.domain, node.op), opset_of(graph_, node.domain), {}, {}, {}};
+    for (const auto& name : node.inputs) {
+      const int index = name.empty() ? -1 : slot(name);
+      step.inputs.push_back(index);
+      if (static_cast<size_t>(slot_names_.size()) > is_constant.size()) is_constant.resize(slot_names_.size(), 0);
+      step.constant_inputs.push_back(index >= 0 ? is_constant[static_cast<size_t>(index)] : 0);
+    }
+    for (const auto& name : node.outputs) step.outputs.push_back(name.empty() ? -1 : slot(name));
+    is_constant.resize(slot_names_.size(), 0);
+    if (node.op == "Constant" && canonical_domain(node.domain).empty())
+      for (const int index : step.outputs)
+        if (index >= 0) is_constant[static_cast<size_t>(index)] = 1;
+    steps_.push_back(std::move(step));
+  }
+  initializer_values_.resize(slot_names_.size());
+}
+
+int Executor::slot_of(const std::string& name) const {
+  const auto it = slots_.find(name);
+  return it == slots_.end() ? -1 : it->second;
+}
+
+std::map<std::string, HostTensor> Executor::run(const std::map<std::string, HostTensor>& inputs,
+                                                const RunOptions& options) const {
+  std::vector<HostTensor> values = initializer_values_;
+  for (const auto& [name, tensor] : inputs) {
+    const int index = slot_of(name);
+    const bool is_input = std::any_of(graph_.inputs.begin(), graph_.inputs.end(),
+                                      [&](const ValueInfo& info) { return info.name == name; });
+    if (index < 0 || !is_input)
+      throw Error(ErrorCategory::input, "runtime: graph '" + graph_.name + "' has no input named '" + name + "'");
+    values[static_cast<size_t>(index)] = tensor;
+  }
+  for (const auto& info : graph_.inputs)
+    if (!values[static_cast<size_t>(slots_.at(info.name))].defined())
+      throw Error(ErrorCategory::input, "runtime: graph '" + graph_.name + "' input '" + info.name + "' was not given");
+
+  // The values the caller gets back, and the step after which every other value can be released.
+  std::vector<std::string> wanted = options.outputs;
+  if (wanted.empty())
+    for (const auto& info : graph_.outputs) wanted.push_back(info.name);
+  std::vector<uint8_t> keep(slot_names_.size(), 0);
+  for (const auto& name : wanted) {
+    const int index = slot_of(name);
+    if (index < 0) throw Error(ErrorCategory::input, "runtime: graph '" + graph_.name + "' has no value '" + name + "'");
+    keep[static_cast<size_t>(index)] = 1;
+  }
+  constexpr size_t kUnused = static_cast<size_t>(-1);
+  std::vector<size_t> last_use(slot_names_.size(), kUnused);
+  for (size_t i = 0; i < steps_.size(); ++i)
+    for (const int index : steps_[i].inputs)
+      if (index >= 0) last_use[static_cast<size_t>(index)] = i;
+
+  std::vector<const HostTensor*> args;
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const Step& step = steps_[i];
+    args.clear();
+    for (const int index : step.inputs) {
+      const HostTensor* value = index >= 0 ? &values[static_cast<size_t>(index)] : nullptr;
+      if (value && !value->defined())
+        throw Error(ErrorCategory::input, "runtime: node '" + step.node->name + "' (" + step.node->qualified_op() +
+                                              "): input '" + slot_names_[static_cast<size_t>(index)] +
+                                              "' has no value (an omitted optional output?)");
+      args.push_back(value);
+    }
+    const KernelContext ctx(*step.node, args, step.opset, observers_, step.constant_inputs);
+    if (!observers_.empty())
+      for (Observer* observer : observers_) observer->before_node(*step.node, args);
+    std::vector<HostTensor> results;
+    try {
+      results = step.kernel->run(ctx);
+    } catch (const Error& error) {
+      // Kernel helpers outside ctx.fail do not know the node: name it here.
+      const std::string message = error.what();
+      if (message.rfind("runtime: node '", 0) == 0) throw;
+      throw Error(error.category(), "runtime: node '" + step.node->name + "' (" + step.node->qualified_op() +
+                                        "): " + message);
+    }
+    if (results.size() != step.outputs.size())
+      throw Error(ErrorCategory::internal, "runtime: kernel for node '" + step.node->name + "' returned " +
+                                               std::to_string(results.size()) + " outputs, node has " +
+                                               std::to_string(step.outputs.size()));
+    if (!observers_.empty())
+      for (Observer* observer : observers_) observer->after_node(*step.node, args, results);
+    for (size_t k = 0; k < results.size(); ++k)
+      if (const int index = step.outputs[k]; index >= 0) {
+        // An output nothing reads and nobody asked for is dropped at once.
+        if (last_use[static_cast<size_t>(index)] == kUnused && !keep[static_cast<size_t>(index)]) continue;
+        values[static_cast<size_t>(index)] = std::move(results[k]);
+      }
+    // Release what no later node reads (initializers too: their bytes stay with the graph).
+    for (const int index : step.inputs)
+      if (index >= 0 && last_use[static_cast<size_t>(index)] == i && !keep[static_cast<size_t>(index)])
+        values[static_cast<size_t>(index)] = HostTensor{};
+  }
+
+  std::map<std::string, HostTensor> out;
+  for (const auto& name : wanted) {
+    HostTensor& value = values[static_cast<size_t>(slots_.at(name))];
+    if (!value.defined())
+      throw Error(ErrorCategory::input, "runtime: graph '" + graph_.name + "' value '" + name + "' was never computed");
+    out[name] = value;
+  }
+  return out;
+}
+
+}  // namespace edgec::runtime
