@@ -9,5 +9,7 @@ using Action = std::function<void()>;
 
 // `edgec inspect MODEL [--json]`
 void add_inspect_command(CLI::App& app, Action& action);
+// `edgec run MODEL [--input name=FILE ...] [--generate N] ...`
+void add_run_command(CLI::App& app, Action& action);
 
 }  // namespace edgec::cli

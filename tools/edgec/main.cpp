@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   edgec::cli::Action action;
   edgec::cli::add_inspect_command(app, action);
+  edgec::cli::add_run_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
