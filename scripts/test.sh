@@ -14,7 +14,9 @@ cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
 # The sanitizer build runs every test again; leak checking is on, any report fails the test.
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEC_SANITIZE=ON -DEDGEC_WERROR=ON >/dev/null
+# Warnings are errors in the normal build; GCC 12 reports false -Wmaybe-uninitialized positives inside libstdc++
+# under the sanitizers, so here they are shown but do not fail the build.
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEC_SANITIZE=ON -DEDGEC_WERROR=OFF >/dev/null
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs"

@@ -154,9 +154,12 @@ std::vector<HostTensor> run_conv_transpose(const KernelContext& ctx) {
     if (!output_shape.empty()) target = output_shape.at(i);
     else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") target = spatial[i] * strides[i];
     if (target >= 0) {
-      // The ONNX spec: the odd unit of padding goes to the end for SAME_UPPER, else to the beginning.
+      // The ONNX spec: the odd unit of padding goes to the end for SAME_UPPER, else to the beginning. The
+      // total is negative when output_shape asks for more than the full output (zeros are appended): the
+      // spec's halving is Python's floor division, so -1 becomes pads (0, -1), not (-1, 0).
       const int64_t total = full - target;
-      pads[i] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      const int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
+      pads[i] = auto_pad == "SAME_UPPER" ? half : total - half;
       pads[i + axes] = total - pads[i];
       out[i] = target;
     } else {

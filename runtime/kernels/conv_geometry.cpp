@@ -5,8 +5,11 @@
 namespace edgec::runtime::detail {
 
 std::vector<int64_t> spatial_dims(const KernelContext& ctx, const std::vector<int64_t>& dims) {
-  if (dims.size() != 3 && dims.size() != 4)
-    ctx.fail("only 1-D and 2-D spatial inputs ([N,C,W] or [N,C,H,W]) are supported, got " + dims_to_string(dims));
+  // "not supported" marks a variant the kernel refuses (3-D), as opposed to a malformed input.
+  if (dims.size() > 4)
+    ctx.fail("3-D and higher spatial inputs are not supported (1-D and 2-D: [N,C,W] or [N,C,H,W]), got " +
+             dims_to_string(dims));
+  if (dims.size() < 3) ctx.fail("expected [N,C,W] or [N,C,H,W], got " + dims_to_string(dims));
   return {dims.begin() + 2, dims.end()};
 }
 

@@ -34,7 +34,9 @@ double original_coordinate(const ResizeParams& p, int64_t x, double scale, int64
     return center * (1 - adjustment) + (xr + 0.5) / scale - 0.5;
   }
   if (p.transform == "pytorch_half_pixel") return out > 1 ? (xr + 0.5) / scale - 0.5 : 0.0;
-  if (p.transform == "align_corners") return out == 1 ? 0.0 : xr * (fin - 1) / (fout - 1);
+  // The resized length is in * scale before flooring (ONNX's reference: with scales 0.6 on 4 elements the
+  // corners are 0 and 3 / 1.4, not 3); with sizes, in * scale is the output length.
+  if (p.transform == "align_corners") return out == 1 ? 0.0 : xr * (fin - 1) / (fin * scale - 1);
   if (p.transform == "asymmetric") return xr / scale;
   // tf_crop_and_resize
   return out > 1 ? roi_start * (fin - 1) + xr * (roi_end - roi_start) * (fin - 1) / (fout - 1)

@@ -14,22 +14,32 @@ int64_t opset_of(const Graph& graph, std::string_view domain) {
   return canonical.empty() ? kDefaultOnnxOpset : 1;
 }
 
+namespace {
+// Unnamed nodes (common in ONNX files) are named by position and first output, so a message still says
+// which node it is.
+std::string label(const Node& node, size_t index) {
+  if (!node.name.empty()) return "'" + node.name + "'";
+  return "#" + std::to_string(index) + (node.outputs.empty() ? std::string() : " (output '" + node.outputs[0] + "')");
+}
+}  // namespace
+
 void check_supported(const Graph& graph, const OpRegistry& registry) {
   std::string missing;
   int count = 0;
-  for (const Node& node : graph.nodes) {
+  for (size_t index = 0; index < graph.nodes.size(); ++index) {
+    const Node& node = graph.nodes[index];
     const KernelEntry* entry = registry.find(node.domain, node.op);
     if (!entry) {
       if (++count <= 8)
         missing += std::string(count > 1 ? "; " : "") + "op '" + node.op + "' (domain '" + node.domain +
-                   "') at node '" + node.name + "'";
+                   "') at node " + label(node, index);
       continue;
     }
     if (entry->check) {
       try {
         entry->check(node, opset_of(graph, node.domain));
       } catch (const Error& error) {
-        throw Error(ErrorCategory::input, "runtime: node '" + node.name + "' (" + node.qualified_op() +
+        throw Error(ErrorCategory::input, "runtime: node " + label(node, index) + " (" + node.qualified_op() +
                                               ") is not supported: " + error.what());
       }
     }
@@ -130,7 +140,7 @@ std::map<std::string, HostTensor> Executor::run(const std::map<std::string, Host
                                               "' has no value (an omitted optional output?)");
       args.push_back(value);
     }
-    const KernelContext ctx(*step.node, args, step.opset, observers_, step.constant_inputs);
+    const KernelContext ctx(*step.node, args, step.opset, observers_, step.constant_inputs, options.kv_cache);
     if (!observers_.empty())
       for (Observer* observer : observers_) observer->before_node(*step.node, args);
     std::vector<HostTensor> results;
@@ -139,8 +149,8 @@ std::map<std::string, HostTensor> Executor::run(const std::map<std::string, Host
     } catch (const Error& error) {
       // Kernel helpers outside ctx.fail do not know the node: name it here.
       const std::string message = error.what();
-      if (message.rfind("runtime: node '", 0) == 0) throw;
-      throw Error(error.category(), "runtime: node '" + step.node->name + "' (" + step.node->qualified_op() +
+      if (message.rfind("runtime: node ", 0) == 0) throw;
+      throw Error(error.category(), "runtime: node " + label(*step.node, i) + " (" + step.node->qualified_op() +
                                         "): " + message);
     }
     if (results.size() != step.outputs.size())

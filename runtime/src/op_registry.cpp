@@ -12,7 +12,11 @@ const HostTensor& KernelContext::input(size_t index) const {
 }
 
 void KernelContext::fail(const std::string& what) const {
-  throw Error(ErrorCategory::input, "runtime: node '" + node_.name + "' (" + node_.qualified_op() + "): " + what);
+  // Unnamed nodes (common in ONNX files) are named by their first output.
+  const std::string label = !node_.name.empty() || node_.outputs.empty()
+                                ? "'" + node_.name + "'"
+                                : "(output '" + node_.outputs[0] + "')";
+  throw Error(ErrorCategory::input, "runtime: node " + label + " (" + node_.qualified_op() + "): " + what);
 }
 
 void OpRegistry::add(std::string_view domain, std::string_view op, KernelFn run, CheckFn check) {

@@ -37,6 +37,15 @@ inline std::filesystem::path ppocr_models() {
   return existing_or_skip(dir, "PP-OCRv4 models", "run scripts/fetch-test-data.sh");
 }
 
+// Real text images with known transcripts (Debian packages, see scripts/fetch-test-data.sh), fetched into
+// .cache/ocr-images (or $EDGEC_OCR_IMAGES).
+inline std::filesystem::path ocr_images() {
+  const char* env = std::getenv("EDGEC_OCR_IMAGES");
+  const std::filesystem::path dir = env && *env ? std::filesystem::path(env)
+                                                : std::filesystem::path(EDGEC_SOURCE_DIR) / ".cache" / "ocr-images";
+  return existing_or_skip(dir, "OCR test images", "run scripts/fetch-test-data.sh");
+}
+
 // ONNX conformance data from Debian's libonnx-testdata.
 inline std::filesystem::path onnx_testdata() {
   const char* env = std::getenv("EDGEC_ONNX_TESTDATA");

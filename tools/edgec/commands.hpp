@@ -11,5 +11,7 @@ using Action = std::function<void()>;
 void add_inspect_command(CLI::App& app, Action& action);
 // `edgec run MODEL [--input name=FILE ...] [--generate N] ...`
 void add_run_command(CLI::App& app, Action& action);
+// `edgec eval MODEL --task vlm-caption --data DIR [--limit N] [--batch B] [--json]`
+void add_eval_command(CLI::App& app, Action& action);
 
 }  // namespace edgec::cli

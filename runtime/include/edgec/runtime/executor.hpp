@@ -9,6 +9,7 @@
 
 #include "edgec/core/graph.hpp"
 #include "edgec/runtime/host_tensor.hpp"
+#include "edgec/runtime/kv_cache.hpp"
 #include "edgec/runtime/observer.hpp"
 #include "edgec/runtime/op_registry.hpp"
 
@@ -27,6 +28,9 @@ void check_supported(const Graph& graph, const OpRegistry& registry);
 struct RunOptions {
   // Values to return besides nothing: empty means the graph outputs. Intermediate values may be named.
   std::vector<std::string> outputs;
+  // Not owned. When set, causal edgec.Attention nodes append to it and attend over the cached tokens too
+  // (generation: prefill, then one token per run). See kv_cache.hpp.
+  KvCache* kv_cache = nullptr;
 };
 
 class Executor {

@@ -16,11 +16,15 @@
 
 namespace edgec::runtime {
 
+class KvCache;
+
 class KernelContext {
  public:
   KernelContext(const Node& node, std::span<const HostTensor* const> inputs, int64_t opset,
-                std::span<Observer* const> observers, std::span<const uint8_t> constant_inputs)
-      : node_(node), inputs_(inputs), opset_(opset), observers_(observers), constant_(constant_inputs) {}
+                std::span<Observer* const> observers, std::span<const uint8_t> constant_inputs,
+                KvCache* kv_cache = nullptr)
+      : node_(node), inputs_(inputs), opset_(opset), observers_(observers), constant_(constant_inputs),
+        kv_cache_(kv_cache) {}
 
   const Node& node() const { return node_; }
   int64_t opset() const { return opset_; }
@@ -42,6 +46,9 @@ class KernelContext {
     for (Observer* observer : observers_) observer->linear_output(node_, output);
   }
 
+  // The run's key/value cache (RunOptions::kv_cache), or nullptr: only edgec.Attention uses it.
+  KvCache* kv_cache() const { return kv_cache_; }
+
   // Error(input) "node 'name' (Op): what".
   [[noreturn]] void fail(const std::string& what) const;
 
@@ -51,6 +58,7 @@ class KernelContext {
   int64_t opset_;
   std::span<Observer* const> observers_;
   std::span<const uint8_t> constant_;
+  KvCache* kv_cache_;
 };
 
 using KernelFn = std::vector<HostTensor> (*)(const KernelContext& ctx);

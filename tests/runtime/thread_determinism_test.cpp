@@ -1,0 +1,56 @@
+// Products must not depend on the thread count: gemm.cpp runs Eigen single-threaded on a fixed partition of
+// the output, so 1 and 2 OpenMP threads give the same bytes (Eigen's own threading did not).
+#include <doctest/doctest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "test_helpers.hpp"
+
+using namespace edgec;
+using namespace edgec::runtime;
+using namespace edgec::runtime::test;
+
+namespace {
+
+std::vector<float> wave(size_t n, double phase) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<float>(std::sin(phase + 0.37 * static_cast<double>(i)));
+  return v;
+}
+
+// Runs `node` with the given OpenMP thread count, restoring the previous one.
+HostTensor run_with_threads(const OneNode& node, int threads) {
+  const int previous = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  HostTensor out = node.run().at(0);
+  omp_set_num_threads(previous);
+  return out;
+}
+
+void check_same_bytes(const OneNode& node) {
+  const HostTensor one = run_with_threads(node, 1);
+  const HostTensor two = run_with_threads(node, 2);
+  REQUIRE(one.dims() == two.dims());
+  REQUIRE(one.size_bytes() == two.size_bytes());
+  CHECK(std::memcmp(one.raw(), two.raw(), one.size_bytes()) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("MatMul gives the same bytes with 1 and 2 threads") {
+  // Big enough to be split into several tiles (and, before, to trigger Eigen's threading).
+  const int64_t m = 300, k = 700, n = 600;
+  const OneNode node("MatMul", {f32({m, k}, wave(static_cast<size_t>(m * k), 0.1)),
+                                f32({k, n}, wave(static_cast<size_t>(k * n), 0.5))});
+  check_same_bytes(node);
+}
+
+TEST_CASE("Conv gives the same bytes with 1 and 2 threads") {
+  const int64_t c = 64, h = 40, w = 40, out = 96;
+  const OneNode node("Conv", {f32({1, c, h, w}, wave(static_cast<size_t>(c * h * w), 0.2)),
+                              f32({out, c, 3, 3}, wave(static_cast<size_t>(out * c * 9), 0.9))},
+                     {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  check_same_bytes(node);
+}
