@@ -39,7 +39,11 @@ fetch_ocr_images() {
   work=$(mktemp -d)
   work_dirs+=("$work")
   chmod 777 "$work"  # apt-get download writes as the _apt user
-  (cd "$work" && apt-get download -qq "$version")
+  # apt's package lists may be missing on a fresh machine whose packages were all preinstalled: update once.
+  if ! (cd "$work" && apt-get download -qq "$version" 2>/dev/null); then
+    if [[ $(id -u) -eq 0 ]]; then apt-get update -qq; else sudo apt-get update -qq; fi
+    (cd "$work" && apt-get download -qq "$version")
+  fi
   dpkg-deb -x "$work"/librust-tesseract-sys-dev_*.deb "$work/x"
   local registry="$work/x/usr/share/cargo/registry"
   rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
