@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "raw_file.hpp"
 #include "edgec/formats/caption_eval_set.hpp"
 #include "edgec/formats/hf.hpp"
 #include "edgec/formats/onnx.hpp"
@@ -25,16 +26,6 @@ namespace {
 
 constexpr int64_t kGolden = 16, kSeq = 64, kVocab = 27, kEos = 2;
 
-template <class T>
-std::vector<T> read_all(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  REQUIRE(in.good());
-  in.seekg(0, std::ios::end);
-  std::vector<T> values(static_cast<size_t>(in.tellg()) / sizeof(T));
-  in.seekg(0);
-  in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(T)));
-  return values;
-}
 
 std::vector<std::string> read_lines(const fs::path& file) {
   std::ifstream in(file);
@@ -47,8 +38,8 @@ std::vector<std::string> read_lines(const fs::path& file) {
 // position is golden row 53, decode step i is golden row 54 + i (golden_input_ids holds the same greedy tokens).
 void check_golden(CausalModel& model, const fs::path& dir, const char* label) {
   const auto set = formats::load_caption_eval_set(dir / "eval", 0, kGolden);
-  const auto golden_logits = read_all<float>(dir / "eval/golden_logits.f32");
-  const auto golden_ids = read_all<int32_t>(dir / "eval/golden_input_ids.i32");
+  const auto golden_logits = edgec::test::read_raw_file<float>(dir / "eval/golden_logits.f32");
+  const auto golden_ids = edgec::test::read_raw_file<int32_t>(dir / "eval/golden_input_ids.i32");
   const auto expected = read_lines(dir / "eval/golden_captions.txt");
   const auto vocab = WordVocab::load(dir / "vocab.txt");
   const HostTensor pixels = HostTensor::from_values<float>(DType::f32, set.image_dims, set.pixels);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "raw_file.hpp"
 #include "edgec/formats/generation_config.hpp"
 #include "edgec/formats/hf.hpp"
 #include "edgec/runtime/generation.hpp"
@@ -19,16 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-template <class T>
-std::vector<T> read_all(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  REQUIRE(in.good());
-  in.seekg(0, std::ios::end);
-  std::vector<T> values(static_cast<size_t>(in.tellg()) / sizeof(T));
-  in.seekg(0);
-  in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(T)));
-  return values;
-}
 
 double max_abs_diff(std::span<const float> a, std::span<const float> b) {
   REQUIRE(a.size() == b.size());
@@ -43,8 +34,8 @@ TEST_CASE("stories260k: logits at every position match the golden") {
   const fs::path dir = edgec::test::shared_model("stories260k");
   if (dir.empty()) return;
   const Model model = hf::import_folder(dir);
-  const auto ids32 = read_all<int32_t>(dir / "eval/golden_prompt_ids.i32");
-  const auto golden = read_all<float>(dir / "eval/golden_logits.f32");
+  const auto ids32 = edgec::test::read_raw_file<int32_t>(dir / "eval/golden_prompt_ids.i32");
+  const auto golden = edgec::test::read_raw_file<float>(dir / "eval/golden_logits.f32");
   REQUIRE(ids32.size() == 59);
   REQUIRE(golden.size() == 59 * 512);
   GraphCausalModel lm(model.graphs.at(0), false);
@@ -58,14 +49,14 @@ TEST_CASE("stories260k: KV-cache decoding equals full-sequence logits") {
   const fs::path dir = edgec::test::shared_model("stories260k");
   if (dir.empty()) return;
   const Model model = hf::import_folder(dir);
-  const auto ids32 = read_all<int32_t>(dir / "eval/golden_prompt_ids.i32");
+  const auto ids32 = edgec::test::read_raw_file<int32_t>(dir / "eval/golden_prompt_ids.i32");
   const std::vector<int64_t> ids(ids32.begin(), ids32.end());
   GraphCausalModel cached(model.graphs.at(0), true);
   GraphCausalModel full(model.graphs.at(0), false);
   // Prefill 20 tokens, then feed the remaining prompt tokens one at a time (two rows: the prompt and a shifted copy).
   const size_t split = 20;
   TokenRows prompts{std::vector<int64_t>(ids.begin(), ids.begin() + split), std::vector<int64_t>(ids.begin() + 1, ids.begin() + 1 + split)};
-  const auto golden = read_all<float>(dir / "eval/golden_logits.f32");
+  const auto golden = edgec::test::read_raw_file<float>(dir / "eval/golden_logits.f32");
   HostTensor a = cached.prefill(prompts, nullptr), b = full.prefill(prompts, nullptr);
   double worst = max_abs_diff(a.span<float>(), b.span<float>()), worst_golden = 0;
   for (size_t t = split; t + 1 < ids.size(); ++t) {
@@ -90,7 +81,7 @@ TEST_CASE("stories260k: greedy generation from BOS reproduces run.c") {
   const fs::path dir = edgec::test::shared_model("stories260k");
   if (dir.empty()) return;
   const Model model = hf::import_folder(dir);
-  const auto expected = read_all<int32_t>(dir / "eval/greedy_from_bos_ids.i32");
+  const auto expected = edgec::test::read_raw_file<int32_t>(dir / "eval/greedy_from_bos_ids.i32");
   REQUIRE(expected.size() == 257);
   const auto config = hf::read_generation_config(dir);
   CHECK(config.eos_token_ids == std::vector<int64_t>{1, 2});
