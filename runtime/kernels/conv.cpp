@@ -1,7 +1,10 @@
-// Conv and ConvTranspose for 1-D and 2-D inputs (1-D runs as 2-D with height 1). Conv lowers each group
-// to im2col + one Eigen GEMM (a 1x1 stride-1 convolution uses the input as is); depthwise convolutions,
-// where im2col would make thousands of tiny products, run as a direct loop over channels. ConvTranspose
-// is the adjoint: one GEMM with the transposed weight, then col2im.
+// Conv and ConvTranspose over any number of spatial axes (1-D, 2-D, 3-D, ...). Conv lowers each group to
+// im2col + one Eigen GEMM (a 1x1 stride-1 convolution uses the input as is); depthwise convolutions, where
+// im2col would make thousands of tiny products, run as a direct loop over channels. ConvTranspose is the
+// adjoint: one GEMM with the transposed weight, then col2im. Spatial planes are walked line by line
+// (conv_geometry.hpp): the leading axes by an odometer, the last axis as the inner loop.
+#include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "edgec/core/error.hpp"
@@ -13,88 +16,135 @@
 namespace edgec::runtime::detail {
 namespace {
 
-// col[(c * k_h + ki) * k_w + kj][oy * out_w + ox] = x[c][oy * s - pad + ki * d][...], 0 outside the input.
+// The kernel multi-index of tap number `flat` (row-major over w.kernel).
+std::vector<int64_t> tap_index(const Window& w, int64_t flat) {
+  std::vector<int64_t> tap(w.axes());
+  for (size_t a = w.axes(); a-- > 0;) {
+    tap[a] = flat % w.kernel[a];
+    flat /= w.kernel[a];
+  }
+  return tap;
+}
+
+// col[c * taps + t][output position] = x[c][position * stride - pad + tap t * dilation], 0 outside the input.
 template <class T>
-void im2col(const T* x, int64_t channels, const Window2d& w, T* col) {
-  const int64_t rows = channels * w.k_h * w.k_w;
-  const int64_t cols = w.out_h * w.out_w;
-  parallel_for(rows, cols, [&](int64_t r) {
-    const int64_t c = r / (w.k_h * w.k_w);
-    const int64_t ki = (r / w.k_w) % w.k_h;
-    const int64_t kj = r % w.k_w;
+void im2col(const T* x, int64_t channels, const Window& w, T* col) {
+  const size_t last = w.axes() - 1;
+  const int64_t taps = w.kernel_size(), cols = w.out_size(), in_plane = w.in_size();
+  const int64_t out_w = w.out[last], stride = w.stride[last];
+  const auto in_strides = strides_of(w.in);
+  const std::span<const int64_t> lines(w.out.data(), last);
+  parallel_for(channels * taps, cols, [&](int64_t r) {
+    const T* plane = x + (r / taps) * in_plane;
+    const std::vector<int64_t> tap = tap_index(w, r % taps);
+    const int64_t shift = tap[last] * w.dilation[last] - w.pad_begin[last];
+    const auto [first, end] = valid_range(shift, stride, w.in[last], out_w);
+    std::vector<int64_t> line(last, 0);
     T* dst = col + r * cols;
-    const T* plane = x + c * w.in_h * w.in_w;
-    for (int64_t oy = 0; oy < w.out_h; ++oy) {
-      const int64_t iy = oy * w.stride_h - w.pad_top + ki * w.dil_h;
-      T* row = dst + oy * w.out_w;
-      if (iy < 0 || iy >= w.in_h) {
-        for (int64_t ox = 0; ox < w.out_w; ++ox) row[ox] = T(0);
-        continue;
+    do {
+      const int64_t base = line_offset(w, line, tap, w.in, in_strides);
+      if (base < 0) {
+        std::fill(dst, dst + out_w, T(0));
+      } else {
+        std::fill(dst, dst + first, T(0));
+        for (int64_t ox = first; ox < end; ++ox) dst[ox] = plane[base + ox * stride + shift];
+        std::fill(dst + end, dst + out_w, T(0));
       }
-      for (int64_t ox = 0; ox < w.out_w; ++ox) {
-        const int64_t ix = ox * w.stride_w - w.pad_left + kj * w.dil_w;
-        row[ox] = (ix >= 0 && ix < w.in_w) ? plane[iy * w.in_w + ix] : T(0);
-      }
+      dst += out_w;
+    } while (next_index(line, lines));
+  });
+}
+
+// One channel per group and map: out[c] = bias[c] + sum over taps of x[c] (shifted) * weight[c][tap], taps
+// added in order.
+template <class T>
+void depthwise(const T* x, const T* weight, const T* bias, int64_t channels, const Window& w, T* out) {
+  const size_t last = w.axes() - 1;
+  const int64_t taps = w.kernel_size(), in_plane = w.in_size(), out_plane = w.out_size();
+  const int64_t out_w = w.out[last], stride = w.stride[last];
+  const auto in_strides = strides_of(w.in);
+  const std::span<const int64_t> lines(w.out.data(), last);
+  parallel_for(channels, out_plane * taps, [&](int64_t c) {
+    const T* plane = x + c * in_plane;
+    T* dst = out + c * out_plane;
+    std::fill(dst, dst + out_plane, bias ? bias[c] : T(0));
+    std::vector<int64_t> tap(w.axes(), 0), line(last);
+    for (int64_t t = 0; t < taps; ++t, next_index(tap, w.kernel)) {
+      const T k = weight[c * taps + t];
+      const int64_t shift = tap[last] * w.dilation[last] - w.pad_begin[last];
+      const auto [first, end] = valid_range(shift, stride, w.in[last], out_w);
+      std::fill(line.begin(), line.end(), 0);
+      T* row = dst;
+      do {
+        const int64_t base = line_offset(w, line, tap, w.in, in_strides);
+        if (base >= 0)
+          for (int64_t ox = first; ox < end; ++ox) row[ox] += plane[base + ox * stride + shift] * k;
+        row += out_w;
+      } while (next_index(line, lines));
     }
   });
 }
 
-template <class T>
-void depthwise(const T* x, const T* weight, const T* bias, int64_t channels, const Window2d& w, T* out) {
-  parallel_for(channels, w.out_h * w.out_w * w.k_h * w.k_w, [&](int64_t c) {
-    const T* plane = x + c * w.in_h * w.in_w;
-    const T* kernel = weight + c * w.k_h * w.k_w;
-    T* dst = out + c * w.out_h * w.out_w;
-    for (int64_t oy = 0; oy < w.out_h; ++oy)
-      for (int64_t ox = 0; ox < w.out_w; ++ox) {
-        T acc = bias ? bias[c] : T(0);
-        for (int64_t ki = 0; ki < w.k_h; ++ki) {
-          const int64_t iy = oy * w.stride_h - w.pad_top + ki * w.dil_h;
-          if (iy < 0 || iy >= w.in_h) continue;
-          for (int64_t kj = 0; kj < w.k_w; ++kj) {
-            const int64_t ix = ox * w.stride_w - w.pad_left + kj * w.dil_w;
-            if (ix >= 0 && ix < w.in_w) acc += plane[iy * w.in_w + ix] * kernel[ki * w.k_w + kj];
-          }
-        }
-        dst[oy * w.out_w + ox] = acc;
-      }
-  });
-}
+// What Conv and ConvTranspose share: the input [N, C, D1, ...], the weight (Conv [M, C/group, k1, ...],
+// ConvTranspose [C, M/group, k1, ...]), the optional bias [M] and the typed data, checked alike.
+struct ConvOperands {
+  const HostTensor& x;
+  const HostTensor& weight;
+  std::vector<int64_t> spatial, kernel;
+  int64_t batch = 0, channels = 0, groups = 1, maps = 0;
+
+  explicit ConvOperands(const KernelContext& ctx, bool transposed)
+      : x(ctx.input(0)), weight(ctx.input(1)), spatial(spatial_dims(ctx, x.dims())) {
+    if (weight.rank() != x.rank()) ctx.fail("weight " + describe(weight) + " does not match input " + describe(x));
+    kernel.assign(weight.dims().begin() + 2, weight.dims().end());
+    const auto declared = ctx.node().attr_ints("kernel_shape");
+    if (!declared.empty() && declared != kernel) ctx.fail("kernel_shape " + dims_to_string(declared) + " does not match the weight");
+    groups = ctx.node().attr_int("group", 1);
+    batch = x.dims()[0];
+    channels = x.dims()[1];
+    maps = transposed ? weight.dims()[1] * groups : weight.dims()[0];
+    const int64_t weight_channels = transposed ? weight.dims()[0] : weight.dims()[1] * groups;
+    if (groups <= 0 || channels % groups != 0 || maps % groups != 0 || weight_channels != channels)
+      ctx.fail("group " + std::to_string(groups) + " does not fit input " + describe(x) + " and weight " + describe(weight));
+    if (ctx.has_input(2) && ctx.input(2).elements() != maps) ctx.fail("bias must have " + std::to_string(maps) + " elements");
+    if (weight.dtype() != x.dtype()) ctx.fail("weight dtype differs from the input's");
+  }
+
+  std::vector<int64_t> output_dims(const Window& w) const {
+    std::vector<int64_t> dims{batch, maps};
+    dims.insert(dims.end(), w.out.begin(), w.out.end());
+    return dims;
+  }
+
+  // A fresh output for the window `w`, filled by body(x, weight, bias or nullptr, out) with typed pointers.
+  template <class Body>
+  HostTensor run(const KernelContext& ctx, const Window& w, Body&& body) const {
+    return dispatch_float(ctx, x.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      HostTensor out = HostTensor::empty(x.dtype(), output_dims(w));
+      body(x.data<T>(), weight.data<T>(), ctx.has_input(2) ? ctx.input(2).data<T>() : nullptr, out.mutable_data<T>());
+      return out;
+    });
+  }
+};
 
 std::vector<HostTensor> run_conv(const KernelContext& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& weight = ctx.input(1);
-  const std::vector<int64_t> spatial = spatial_dims(ctx, x.dims());
-  if (weight.rank() != x.rank()) ctx.fail("weight " + describe(weight) + " does not match input " + describe(x));
-  const std::vector<int64_t> kernel(weight.dims().begin() + 2, weight.dims().end());
-  const auto declared = ctx.node().attr_ints("kernel_shape");
-  if (!declared.empty() && declared != kernel) ctx.fail("kernel_shape " + dims_to_string(declared) + " does not match the weight");
-  const int64_t groups = ctx.node().attr_int("group", 1);
-  const int64_t batch = x.dims()[0], channels = x.dims()[1], maps = weight.dims()[0];
-  if (groups <= 0 || channels % groups != 0 || maps % groups != 0 || weight.dims()[1] != channels / groups)
-    ctx.fail("group " + std::to_string(groups) + " does not fit input " + describe(x) + " and weight " + describe(weight));
-  if (ctx.has_input(2) && ctx.input(2).elements() != maps) ctx.fail("bias must have " + std::to_string(maps) + " elements");
-  const Window2d w = forward_window(ctx, spatial, kernel, false);
-  std::vector<int64_t> out_dims{batch, maps};
-  if (spatial.size() == 2) out_dims.push_back(w.out_h);
-  out_dims.push_back(w.out_w);
-  return {dispatch_float(ctx, x.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    if (weight.dtype() != x.dtype()) ctx.fail("weight dtype differs from the input's");
-    HostTensor out = HostTensor::empty(x.dtype(), out_dims);
-    const T* px = x.data<T>();
-    const T* pw = weight.data<T>();
-    const T* pb = ctx.has_input(2) ? ctx.input(2).data<T>() : nullptr;
-    T* po = out.mutable_data<T>();
+  const ConvOperands in(ctx, false);
+  const Window w = forward_window(ctx, in.spatial, in.kernel, false);
+  const int64_t batch = in.batch, channels = in.channels, groups = in.groups, maps = in.maps;
+  return {in.run(ctx, w, [&](const auto* px, const auto* pw, const auto* pb, auto* po) {
+    using T = std::remove_pointer_t<decltype(po)>;
     const int64_t cg = channels / groups, mg = maps / groups;
-    const int64_t in_plane = w.in_h * w.in_w, out_plane = w.out_h * w.out_w;
-    const int64_t patch = cg * w.k_h * w.k_w;
+    const int64_t in_plane = w.in_size(), out_plane = w.out_size();
+    const int64_t patch = cg * w.kernel_size();
     if (cg == 1 && mg == 1) {
       for (int64_t n = 0; n < batch; ++n) depthwise(px + n * channels * in_plane, pw, pb, channels, w, po + n * maps * out_plane);
-      return out;
+      return;
     }
-    const bool pointwise = w.k_h == 1 && w.k_w == 1 && w.stride_h == 1 && w.stride_w == 1 && w.pad_top == 0 &&
-                           w.pad_left == 0 && w.pad_bottom == 0 && w.pad_right == 0;
+    auto is = [](const std::vector<int64_t>& values, int64_t v) {
+      return std::all_of(values.begin(), values.end(), [v](int64_t e) { return e == v; });
+    };
+    const bool pointwise = is(w.kernel, 1) && is(w.stride, 1) && is(w.pad_begin, 0) && is(w.pad_end, 0);
     std::vector<T> col(pointwise ? 0 : static_cast<size_t>(patch * out_plane));
     for (int64_t n = 0; n < batch; ++n)
       for (int64_t g = 0; g < groups; ++g) {
@@ -110,7 +160,6 @@ std::vector<HostTensor> run_conv(const KernelContext& ctx) {
           for (int64_t m = 0; m < mg; ++m)
             for (int64_t i = 0; i < out_plane; ++i) og[m * out_plane + i] += pb[g * mg + m];
       }
-    return out;
   })};
 }
 
@@ -118,104 +167,52 @@ void check_conv(const Node& node, int64_t) {
   const std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
   if (auto_pad != "NOTSET" && auto_pad != "VALID" && auto_pad != "SAME_UPPER" && auto_pad != "SAME_LOWER")
     throw Error(ErrorCategory::input, "auto_pad='" + auto_pad + "'");
-  const auto kernel = node.attr_ints("kernel_shape");
-  if (kernel.size() > 2) throw Error(ErrorCategory::input, "only 1-D and 2-D kernels are supported");
+}
+
+// out[m] = bias[m] + the sum over taps t of col[m * taps + t] scattered to position * stride - pad + t * dilation
+// (taps added in order).
+template <class T>
+void col2im(const T* col, int64_t m, const Window& w, const T* bias, T* plane) {
+  const size_t last = w.axes() - 1;
+  const int64_t taps = w.kernel_size(), in_plane = w.in_size(), out_plane = w.out_size();
+  const int64_t in_w = w.in[last], stride = w.stride[last];
+  const auto out_strides = strides_of(w.out);
+  const std::span<const int64_t> lines(w.in.data(), last);
+  std::fill(plane, plane + out_plane, bias ? bias[m] : T(0));
+  std::vector<int64_t> tap(w.axes(), 0), line(last);
+  for (int64_t t = 0; t < taps; ++t, next_index(tap, w.kernel)) {
+    const T* src = col + (m * taps + t) * in_plane;
+    const int64_t shift = tap[last] * w.dilation[last] - w.pad_begin[last];
+    const auto [first, end] = valid_range(shift, stride, w.out[last], in_w);
+    std::fill(line.begin(), line.end(), 0);
+    do {
+      const int64_t base = line_offset(w, line, tap, w.out, out_strides);
+      if (base >= 0)
+        for (int64_t ix = first; ix < end; ++ix) plane[base + ix * stride + shift] += src[ix];
+      src += in_w;
+    } while (next_index(line, lines));
+  }
 }
 
 std::vector<HostTensor> run_conv_transpose(const KernelContext& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& weight = ctx.input(1);
-  const std::vector<int64_t> spatial = spatial_dims(ctx, x.dims());
-  const size_t axes = spatial.size();
-  if (weight.rank() != x.rank()) ctx.fail("weight " + describe(weight) + " does not match input " + describe(x));
-  const int64_t groups = ctx.node().attr_int("group", 1);
-  const int64_t batch = x.dims()[0], channels = x.dims()[1];
-  if (groups <= 0 || channels % groups != 0 || weight.dims()[0] != channels) ctx.fail("weight does not fit the input");
-  const int64_t mg = weight.dims()[1], maps = mg * groups;
-  const std::vector<int64_t> kernel(weight.dims().begin() + 2, weight.dims().end());
-  auto per_axis = [&](const char* key, int64_t fallback) {
-    auto values = ctx.node().attr_ints(key);
-    if (values.empty()) values.assign(axes, fallback);
-    if (values.size() != axes) ctx.fail(std::string(key) + " has the wrong number of entries");
-    return values;
-  };
-  const auto strides = per_axis("strides", 1), dilations = per_axis("dilations", 1);
-  const auto output_padding = per_axis("output_padding", 0);
-  std::vector<int64_t> pads = ctx.node().attr_ints("pads");
-  if (pads.empty()) pads.assign(2 * axes, 0);
-  if (pads.size() != 2 * axes) ctx.fail("pads must have 2 entries per spatial axis");
-  std::vector<int64_t> output_shape = ctx.node().attr_ints("output_shape");
-  if (output_shape.size() == axes + 2) output_shape.erase(output_shape.begin(), output_shape.begin() + 2);
-  const std::string auto_pad = ctx.node().attr_string("auto_pad", "NOTSET");
-  std::vector<int64_t> out(axes);
-  for (size_t i = 0; i < axes; ++i) {
-    const int64_t full = strides[i] * (spatial[i] - 1) + output_padding[i] + (kernel[i] - 1) * dilations[i] + 1;
-    int64_t target = -1;
-    if (!output_shape.empty()) target = output_shape.at(i);
-    else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") target = spatial[i] * strides[i];
-    if (target >= 0) {
-      // The ONNX spec: the odd unit of padding goes to the end for SAME_UPPER, else to the beginning. The
-      // total is negative when output_shape asks for more than the full output (zeros are appended): the
-      // spec's halving is Python's floor division, so -1 becomes pads (0, -1), not (-1, 0).
-      const int64_t total = full - target;
-      const int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
-      pads[i] = auto_pad == "SAME_UPPER" ? half : total - half;
-      pads[i + axes] = total - pads[i];
-      out[i] = target;
-    } else {
-      if (auto_pad == "VALID") pads[i] = pads[i + axes] = 0;
-      out[i] = full - pads[i] - pads[i + axes];
-    }
-    if (out[i] <= 0) ctx.fail("output size is not positive");
-  }
-  Window2d w;
-  const size_t xa = axes - 1;
-  w.in_w = spatial[xa]; w.k_w = kernel[xa]; w.stride_w = strides[xa]; w.dil_w = dilations[xa];
-  w.pad_left = pads[xa]; w.out_w = out[xa];
-  if (axes == 2) {
-    w.in_h = spatial[0]; w.k_h = kernel[0]; w.stride_h = strides[0]; w.dil_h = dilations[0];
-    w.pad_top = pads[0]; w.out_h = out[0];
-  }
-  std::vector<int64_t> out_dims{batch, maps};
-  if (axes == 2) out_dims.push_back(w.out_h);
-  out_dims.push_back(w.out_w);
-  if (ctx.has_input(2) && ctx.input(2).elements() != maps) ctx.fail("bias must have " + std::to_string(maps) + " elements");
-  return {dispatch_float(ctx, x.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    HostTensor result = HostTensor::empty(x.dtype(), out_dims);
-    const T* px = x.data<T>();
-    const T* pw = weight.data<T>();
-    const T* pb = ctx.has_input(2) ? ctx.input(2).data<T>() : nullptr;
-    T* po = result.mutable_data<T>();
+  const ConvOperands in(ctx, true);
+  const Window w = transpose_window(ctx, in.spatial, in.kernel);
+  const int64_t batch = in.batch, channels = in.channels, groups = in.groups, maps = in.maps, mg = maps / groups;
+  return {in.run(ctx, w, [&](const auto* px, const auto* pw, const auto* pb, auto* po) {
+    using T = std::remove_pointer_t<decltype(po)>;
     const int64_t cg = channels / groups;
-    const int64_t in_plane = w.in_h * w.in_w, out_plane = w.out_h * w.out_w;
-    const int64_t rows = mg * w.k_h * w.k_w;
+    const int64_t in_plane = w.in_size(), out_plane = w.out_size();
+    const int64_t rows = mg * w.kernel_size();
     std::vector<T> col(static_cast<size_t>(rows * in_plane));
     for (int64_t n = 0; n < batch; ++n)
       for (int64_t g = 0; g < groups; ++g) {
-        // col [mg*kh*kw, H*W] = W_g^T [mg*kh*kw, cg] * X_g [cg, H*W]; W_g is stored [cg, mg*kh*kw].
+        // col [mg*taps, in_plane] = W_g^T [mg*taps, cg] * X_g [cg, in_plane]; W_g is stored [cg, mg*taps].
         gemm<T>(rows, in_plane, cg, pw + g * cg * rows, rows, px + (n * channels + g * cg) * in_plane, in_plane,
                 false, col.data(), in_plane, false, true);
         T* og = po + (n * maps + g * mg) * out_plane;
-        parallel_for(mg, w.k_h * w.k_w * in_plane, [&](int64_t m) {
-          T* plane = og + m * out_plane;
-          const T init = pb ? pb[g * mg + m] : T(0);
-          for (int64_t i = 0; i < out_plane; ++i) plane[i] = init;
-          for (int64_t ki = 0; ki < w.k_h; ++ki)
-            for (int64_t kj = 0; kj < w.k_w; ++kj) {
-              const T* src = col.data() + ((m * w.k_h + ki) * w.k_w + kj) * in_plane;
-              for (int64_t iy = 0; iy < w.in_h; ++iy) {
-                const int64_t oy = iy * w.stride_h - w.pad_top + ki * w.dil_h;
-                if (oy < 0 || oy >= w.out_h) continue;
-                for (int64_t ix = 0; ix < w.in_w; ++ix) {
-                  const int64_t ox = ix * w.stride_w - w.pad_left + kj * w.dil_w;
-                  if (ox >= 0 && ox < w.out_w) plane[oy * w.out_w + ox] += src[iy * w.in_w + ix];
-                }
-              }
-            }
-        });
+        const T* bg = pb ? pb + g * mg : nullptr;
+        parallel_for(mg, rows / mg * in_plane, [&](int64_t m) { col2im(col.data(), m, w, bg, og + m * out_plane); });
       }
-    return result;
   })};
 }
 

@@ -1,9 +1,12 @@
 // Element-wise ONNX ops: unary maths and activations, broadcasting binary arithmetic, comparisons and
-// logic, variadic Sum/Mean/Max/Min, Where, Clip and Cast. Each kernel switches on the dtype once and runs
-// a templated loop; the per-element operation is an inlined functor.
+// logic, variadic Sum/Mean/Max/Min, Where, Clip, Dropout and Cast. Each kernel switches on the dtype once
+// and runs a templated loop; the per-element operation is an inlined functor.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <random>
+#include <utility>
 
 #include "edgec/core/error.hpp"
 #include "kernels/kernel_util.hpp"
@@ -29,26 +32,23 @@ HostTensor map_unary(const HostTensor& x, DType out_dtype, const Op& op) {
   return out;
 }
 
-// Float-only unary op built from a functor type constructed from the node (for its attributes).
-template <class Op>
-std::vector<HostTensor> float_unary(const KernelContext& ctx) {
+// Unary op built from a functor type constructed from the node (for its attributes), on floating point only
+// or on signed integers too (Relu, Neg, Abs, Sign).
+template <class Op, bool with_signed>
+std::vector<HostTensor> run_unary(const KernelContext& ctx) {
   const HostTensor& x = ctx.input(0);
   const Op op(ctx.node());
-  return {dispatch_float(ctx, x.dtype(), [&](auto tag) {
+  auto apply = [&](auto tag) {
     using T = decltype(tag);
     return map_unary<T>(x, x.dtype(), [&](T v) { return static_cast<T>(op(v)); });
-  })};
+  };
+  if constexpr (with_signed) return {dispatch_signed(ctx, x.dtype(), apply)};
+  else return {dispatch_float(ctx, x.dtype(), apply)};
 }
-
 template <class Op>
-std::vector<HostTensor> signed_unary(const KernelContext& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const Op op(ctx.node());
-  return {dispatch_signed(ctx, x.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    return map_unary<T>(x, x.dtype(), [&](T v) { return static_cast<T>(op(v)); });
-  })};
-}
+constexpr KernelFn float_unary = run_unary<Op, false>;
+template <class Op>
+constexpr KernelFn signed_unary = run_unary<Op, true>;
 
 #define EDGEC_UNARY(NAME, EXPR)                      \
   struct NAME {                                      \
@@ -186,9 +186,19 @@ T arith(T a, T b) {
   }
 }
 
+// f16 / bf16 operands of a binary op: computed in f32 and rounded back once. That is the correctly rounded
+// half-precision result: Max, Min and fmod are exact, and for +, -, *, / f32's 24-bit significand is at
+// least 2p + 2 bits for f16 (p = 11) and bf16 (p = 8), so rounding twice never differs from rounding once.
+template <class Op>
+HostTensor in_f32(const KernelContext& ctx, const HostTensor& a, const HostTensor& b, const Op& op) {
+  return cast_tensor(ctx, op(cast_tensor(ctx, a, DType::f32), cast_tensor(ctx, b, DType::f32)), a.dtype());
+}
+
 template <Arith kind>
 HostTensor arith_pair(const KernelContext& ctx, const HostTensor& a, const HostTensor& b) {
   require_same_dtype(ctx, a, b);
+  if (is_half(a.dtype()))
+    return in_f32(ctx, a, b, [&](const HostTensor& x, const HostTensor& y) { return arith_pair<kind>(ctx, x, y); });
   return dispatch_numeric(ctx, a.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (kind == Arith::div && std::is_integral_v<T>) {
@@ -243,12 +253,12 @@ std::vector<HostTensor> run_pow(const KernelContext& ctx) {
   })};
 }
 
-std::vector<HostTensor> run_mod(const KernelContext& ctx) {
-  const HostTensor& a = ctx.input(0);
-  const HostTensor& b = ctx.input(1);
+HostTensor mod_pair(const KernelContext& ctx, const HostTensor& a, const HostTensor& b) {
   require_same_dtype(ctx, a, b);
+  if (is_half(a.dtype()))
+    return in_f32(ctx, a, b, [&](const HostTensor& x, const HostTensor& y) { return mod_pair(ctx, x, y); });
   const bool fmod = ctx.node().attr_int("fmod", 0) != 0;
-  return {dispatch_numeric(ctx, a.dtype(), [&](auto tag) {
+  return dispatch_numeric(ctx, a.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
       if (!fmod) ctx.fail("floating-point Mod requires fmod=1");
@@ -264,8 +274,10 @@ std::vector<HostTensor> run_mod(const KernelContext& ctx) {
         return r;
       });
     }
-  })};
+  });
 }
+
+std::vector<HostTensor> run_mod(const KernelContext& ctx) { return {mod_pair(ctx, ctx.input(0), ctx.input(1))}; }
 
 enum class Compare { equal, less, greater, less_equal, greater_equal };
 
@@ -353,6 +365,67 @@ std::vector<HostTensor> run_clip(const KernelContext& ctx) {
   })};
 }
 
+// ---- Dropout ----------------------------------------------------------------------------------------
+// Inference (the default; always before opset 12) is the identity with an all-true mask. Training mode
+// (opset 12+: the training_mode input is true, ratio > 0) follows ONNX's reference, which draws the mask with
+// numpy's legacy generator: np.random.seed(seed); mask = np.random.uniform(0, 1, shape) >= ratio;
+// y = mask * x / (1 - ratio). That generator is MT19937 seeded by init_genrand(seed) (std::mt19937(seed)),
+// and each uniform double is built from two consecutive 32-bit outputs a, b as
+// ((a >> 5) * 2^26 + (b >> 6)) / 2^53, drawn in row-major order. edgec is deterministic, so an absent `seed`
+// attribute means seed 0 (the reference would seed from the clock); seeds are taken modulo 2^32.
+std::vector<uint8_t> dropout_mask(int64_t count, int64_t seed, double ratio) {
+  std::mt19937 generator(static_cast<std::mt19937::result_type>(static_cast<uint64_t>(seed) & 0xffffffffu));
+  std::vector<uint8_t> mask(static_cast<size_t>(count));
+  for (auto& keep : mask) {
+    const uint32_t a = static_cast<uint32_t>(generator()) >> 5, b = static_cast<uint32_t>(generator()) >> 6;
+    const double uniform = (static_cast<double>(a) * 67108864.0 + static_cast<double>(b)) / 9007199254740992.0;
+    keep = uniform >= ratio ? 1 : 0;
+  }
+  return mask;
+}
+
+std::vector<HostTensor> run_dropout(const KernelContext& ctx) {
+  const HostTensor& x = ctx.input(0);
+  double ratio = 0.5;
+  bool training = false;
+  if (ctx.opset() >= 12) {
+    if (ctx.has_input(1)) {
+      const HostTensor& r = ctx.input(1);
+      if (r.elements() != 1 || !dtype_is_float(r.dtype())) ctx.fail("ratio must be a floating-point scalar, got " + describe(r));
+      ratio = r.to_f64()[0];
+    }
+    if (ctx.has_input(2)) {
+      const HostTensor& t = ctx.input(2);
+      if (t.elements() != 1 || t.dtype() != DType::boolean) ctx.fail("training_mode must be a bool scalar, got " + describe(t));
+      training = t.to_i64()[0] != 0;
+    }
+  }
+  std::vector<HostTensor> outputs(std::max<size_t>(1, ctx.output_count()));
+  if (!training || ratio == 0) {
+    outputs[0] = x;
+    if (ctx.output_wanted(1)) {
+      outputs[1] = HostTensor::empty(DType::boolean, x.dims());
+      std::memset(outputs[1].mutable_raw(), 1, outputs[1].size_bytes());
+    }
+    return outputs;
+  }
+  if (!(ratio > 0 && ratio < 1)) ctx.fail("ratio must lie in [0, 1), got " + std::to_string(ratio));
+  const std::vector<uint8_t> mask = dropout_mask(x.elements(), ctx.node().attr_int("seed", 0), ratio);
+  const HostTensor wide = is_half(x.dtype()) ? cast_tensor(ctx, x, DType::f32) : x;
+  outputs[0] = dispatch_float(ctx, wide.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T scale = static_cast<T>(1.0 / (1.0 - ratio));
+    HostTensor y = HostTensor::empty(wide.dtype(), wide.dims());
+    const T* px = wide.data<T>();
+    T* py = y.mutable_data<T>();
+    for (size_t i = 0; i < mask.size(); ++i) py[i] = mask[i] ? px[i] * scale : T(0);
+    return y;
+  });
+  outputs[0] = cast_tensor(ctx, outputs[0], x.dtype());
+  if (ctx.output_wanted(1)) outputs[1] = HostTensor::from_values<uint8_t>(DType::boolean, x.dims(), mask);
+  return outputs;
+}
+
 // ---- Cast -------------------------------------------------------------------------------------------
 template <class D, class S>
 D convert_value(S v) {
@@ -411,54 +484,34 @@ HostTensor cast_tensor(const KernelContext& ctx, const HostTensor& input, DType 
 }
 
 void register_elementwise(OpRegistry& registry) {
-  registry.add("", "Identity", run_identity);
-  registry.add("", "Relu", signed_unary<ReluOp>);
-  registry.add("", "Neg", signed_unary<NegOp>);
-  registry.add("", "Abs", signed_unary<AbsOp>);
-  registry.add("", "Sign", signed_unary<SignOp>);
-  registry.add("", "Sigmoid", float_unary<SigmoidOp>);
-  registry.add("", "Tanh", float_unary<TanhOp>);
-  registry.add("", "Exp", float_unary<ExpOp>);
-  registry.add("", "Log", float_unary<LogOp>);
-  registry.add("", "Sqrt", float_unary<SqrtOp>);
-  registry.add("", "Erf", float_unary<ErfOp>);
-  registry.add("", "Sin", float_unary<SinOp>);
-  registry.add("", "Cos", float_unary<CosOp>);
-  registry.add("", "Reciprocal", float_unary<ReciprocalOp>);
-  registry.add("", "Floor", float_unary<FloorOp>);
-  registry.add("", "Ceil", float_unary<CeilOp>);
-  registry.add("", "Round", float_unary<RoundOp>);
-  registry.add("", "Softplus", float_unary<SoftplusOp>);
-  registry.add("", "Softsign", float_unary<SoftsignOp>);
-  registry.add("", "HardSwish", float_unary<HardSwishOp>);
-  registry.add("", "HardSigmoid", float_unary<HardSigmoidOp>);
-  registry.add("", "LeakyRelu", float_unary<LeakyReluOp>);
-  registry.add("", "Elu", float_unary<EluOp>);
+  const std::pair<const char*, KernelFn> kernels[] = {
+      {"Identity", run_identity}, {"Not", run_not}, {"IsNaN", run_isnan}, {"Where", run_where}, {"Clip", run_clip},
+      {"CastLike", run_cast_like}, {"Dropout", run_dropout},
+      // signed numbers
+      {"Relu", signed_unary<ReluOp>}, {"Neg", signed_unary<NegOp>}, {"Abs", signed_unary<AbsOp>},
+      {"Sign", signed_unary<SignOp>},
+      // floating point
+      {"Sigmoid", float_unary<SigmoidOp>}, {"Tanh", float_unary<TanhOp>}, {"Exp", float_unary<ExpOp>},
+      {"Log", float_unary<LogOp>}, {"Sqrt", float_unary<SqrtOp>}, {"Erf", float_unary<ErfOp>},
+      {"Sin", float_unary<SinOp>}, {"Cos", float_unary<CosOp>}, {"Reciprocal", float_unary<ReciprocalOp>},
+      {"Floor", float_unary<FloorOp>}, {"Ceil", float_unary<CeilOp>}, {"Round", float_unary<RoundOp>},
+      {"Softplus", float_unary<SoftplusOp>}, {"Softsign", float_unary<SoftsignOp>},
+      {"HardSwish", float_unary<HardSwishOp>}, {"HardSigmoid", float_unary<HardSigmoidOp>},
+      {"LeakyRelu", float_unary<LeakyReluOp>}, {"Elu", float_unary<EluOp>},
+      // arithmetic, variadic folds
+      {"Add", run_arith<Arith::add>}, {"Sub", run_arith<Arith::sub>}, {"Mul", run_arith<Arith::mul>},
+      {"Div", run_arith<Arith::div>}, {"Pow", run_pow}, {"Mod", run_mod}, {"Sum", run_variadic<Arith::add>},
+      {"Max", run_variadic<Arith::max>}, {"Min", run_variadic<Arith::min>}, {"Mean", run_mean},
+      // comparisons and logic
+      {"Equal", run_compare<Compare::equal>}, {"Less", run_compare<Compare::less>},
+      {"Greater", run_compare<Compare::greater>}, {"LessOrEqual", run_compare<Compare::less_equal>},
+      {"GreaterOrEqual", run_compare<Compare::greater_equal>}, {"And", run_logic<Logic::and_>},
+      {"Or", run_logic<Logic::or_>}, {"Xor", run_logic<Logic::xor_>},
+  };
+  for (const auto& [op, run] : kernels) registry.add("", op, run);
+  // Kernels with a static check of their attributes.
   registry.add("", "Gelu", float_unary<GeluOp>, check_gelu);
-  registry.add("", "Not", run_not);
-  registry.add("", "IsNaN", run_isnan);
-  registry.add("", "Add", run_arith<Arith::add>);
-  registry.add("", "Sub", run_arith<Arith::sub>);
-  registry.add("", "Mul", run_arith<Arith::mul>);
-  registry.add("", "Div", run_arith<Arith::div>);
-  registry.add("", "Sum", run_variadic<Arith::add>);
-  registry.add("", "Max", run_variadic<Arith::max>);
-  registry.add("", "Min", run_variadic<Arith::min>);
-  registry.add("", "Mean", run_mean);
-  registry.add("", "Pow", run_pow);
-  registry.add("", "Mod", run_mod);
-  registry.add("", "Equal", run_compare<Compare::equal>);
-  registry.add("", "Less", run_compare<Compare::less>);
-  registry.add("", "Greater", run_compare<Compare::greater>);
-  registry.add("", "LessOrEqual", run_compare<Compare::less_equal>);
-  registry.add("", "GreaterOrEqual", run_compare<Compare::greater_equal>);
-  registry.add("", "And", run_logic<Logic::and_>);
-  registry.add("", "Or", run_logic<Logic::or_>);
-  registry.add("", "Xor", run_logic<Logic::xor_>);
-  registry.add("", "Where", run_where);
-  registry.add("", "Clip", run_clip);
   registry.add("", "Cast", run_cast, check_cast);
-  registry.add("", "CastLike", run_cast_like);
 }
 
 }  // namespace edgec::runtime::detail

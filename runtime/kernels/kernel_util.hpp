@@ -46,6 +46,9 @@ struct Broadcast {
 Broadcast plan_broadcast(const KernelContext& ctx, std::span<const std::vector<int64_t>* const> shapes);
 
 // ---- dtype dispatch ---------------------------------------------------------------------------------
+// f16 and bf16: kernels that accept them compute in f32 (cast_tensor) and round the result back.
+inline bool is_half(DType dtype) { return dtype == DType::f16 || dtype == DType::bf16; }
+
 // Calls f(T{}) with the C++ type of `dtype` (bool as uint8_t). Unsupported dtypes fail naming the node.
 template <class F>
 decltype(auto) dispatch_float(const KernelContext& ctx, DType dtype, F&& f) {

@@ -1,5 +1,7 @@
-// Inference-mode normalisations: BatchNormalization (running statistics), InstanceNormalization and
-// LayerNormalization (opset 17). Statistics are accumulated in double, one row per thread.
+// Normalisations: BatchNormalization (inference with running statistics, or training mode with batch
+// statistics), InstanceNormalization and LayerNormalization (opset 17). Statistics are accumulated in
+// double, one row (or channel) per thread.
+#include <algorithm>
 #include <cmath>
 
 #include "edgec/core/error.hpp"
@@ -9,6 +11,40 @@
 namespace edgec::runtime::detail {
 namespace {
 
+struct Moments {
+  double mean = 0, variance = 0;  // the population (biased) variance
+};
+
+// Mean and variance of `rows` runs of `size` elements, `stride` apart, in double: the sum first, then the
+// squared deviations from the mean.
+template <class T>
+Moments moments(const T* first, int64_t rows, int64_t stride, int64_t size) {
+  Moments m;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < size; ++i) m.mean += static_cast<double>(first[r * stride + i]);
+  const auto count = static_cast<double>(rows * size);
+  m.mean /= count;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < size; ++i) {
+      const double d = first[r * stride + i] - m.mean;
+      m.variance += d * d;
+    }
+  m.variance /= count;
+  return m;
+}
+
+// Training mode before opset 14 is asked for by the outputs (mean, var); from opset 14 by training_mode.
+bool batch_norm_training(const Node& node, int64_t opset) {
+  if (opset >= 14) return node.attr_int("training_mode", 0) != 0;
+  for (size_t i = 1; i < std::min<size_t>(3, node.outputs.size()); ++i)
+    if (!node.outputs[i].empty()) return true;
+  return false;
+}
+
+// BatchNormalization: y = (x - mean) / sqrt(var + eps) * scale + B per channel. Inference uses the given
+// running statistics. Training mode (opset 15's spec) uses the batch's: the mean and the population variance
+// over N and the spatial axes, and returns the updated running statistics
+// running = input * momentum + batch * (1 - momentum), in the dtype of the input mean / var.
 std::vector<HostTensor> run_batch_norm(const KernelContext& ctx) {
   const HostTensor& x = ctx.input(0);
   if (x.rank() < 2) ctx.fail("needs an [N,C,...] input, got " + describe(x));
@@ -16,13 +52,31 @@ std::vector<HostTensor> run_batch_norm(const KernelContext& ctx) {
   for (size_t i = 1; i <= 4; ++i)
     if (ctx.input(i).elements() != channels) ctx.fail("scale, B, mean and var must have C elements");
   const double eps = ctx.node().attr_float("epsilon", 1e-5f);
+  const bool training = batch_norm_training(ctx.node(), ctx.opset());
   const int64_t batch = x.dims()[0], plane = product(x.dims(), 2, x.dims().size());
+  const auto scale = ctx.input(1).to_f64(), bias = ctx.input(2).to_f64();
+  auto mean = ctx.input(3).to_f64(), var = ctx.input(4).to_f64();
   std::vector<HostTensor> outputs(ctx.output_count());
   outputs[0] = dispatch_float(ctx, x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    // y = (x - mean) / sqrt(var + eps) * scale + B, folded into y = x * a + b per channel.
-    const auto scale = ctx.input(1).to_f64(), bias = ctx.input(2).to_f64();
-    const auto mean = ctx.input(3).to_f64(), var = ctx.input(4).to_f64();
+    const T* px = x.data<T>();
+    if (training) {
+      const double momentum = ctx.node().attr_float("momentum", 0.9f);
+      std::vector<double> running_mean(mean.size()), running_var(var.size());
+      parallel_for(channels, batch * plane * 2, [&](int64_t c) {
+        const auto i = static_cast<size_t>(c);
+        const Moments m = moments(px + c * plane, batch, channels * plane, plane);
+        running_mean[i] = mean[i] * momentum + m.mean * (1 - momentum);
+        running_var[i] = var[i] * momentum + m.variance * (1 - momentum);
+        mean[i] = m.mean;
+        var[i] = m.variance;
+      });
+      for (size_t k = 1; k <= 2 && k < outputs.size(); ++k)
+        if (ctx.output_wanted(k))
+          outputs[k] = cast_tensor(ctx, HostTensor::from_values<double>(DType::f64, {channels}, k == 1 ? running_mean : running_var),
+                                   ctx.input(k + 2).dtype());
+    }
+    // Folded into y = x * a + b per channel.
     std::vector<T> a(static_cast<size_t>(channels)), b(static_cast<size_t>(channels));
     for (size_t c = 0; c < a.size(); ++c) {
       const double inv = 1.0 / std::sqrt(var[c] + eps);
@@ -30,7 +84,6 @@ std::vector<HostTensor> run_batch_norm(const KernelContext& ctx) {
       b[c] = static_cast<T>(bias[c] - mean[c] * scale[c] * inv);
     }
     HostTensor out = HostTensor::empty(x.dtype(), x.dims());
-    const T* px = x.data<T>();
     T* po = out.mutable_data<T>();
     parallel_for(batch * channels, plane, [&](int64_t p) {
       const auto c = static_cast<size_t>(p % channels);
@@ -38,15 +91,15 @@ std::vector<HostTensor> run_batch_norm(const KernelContext& ctx) {
     });
     return out;
   });
-  for (size_t i = 1; i < outputs.size(); ++i)
-    if (ctx.output_wanted(i)) ctx.fail("training outputs (running mean/var) are not supported");
   return outputs;
 }
 
-void check_batch_norm(const Node& node, int64_t) {
-  if (node.attr_int("training_mode", 0) != 0) throw Error(ErrorCategory::input, "training_mode=1");
+void check_batch_norm(const Node& node, int64_t opset) {
+  for (size_t i = 3; i < node.outputs.size(); ++i)
+    if (!node.outputs[i].empty()) throw Error(ErrorCategory::input, "the saved_mean / saved_var outputs are not supported");
+  if (batch_norm_training(node, opset)) return;
   for (size_t i = 1; i < node.outputs.size(); ++i)
-    if (!node.outputs[i].empty()) throw Error(ErrorCategory::input, "training outputs are not supported");
+    if (!node.outputs[i].empty()) throw Error(ErrorCategory::input, "running mean/var outputs without training_mode=1");
 }
 
 std::vector<HostTensor> run_instance_norm(const KernelContext& ctx) {
@@ -65,14 +118,10 @@ std::vector<HostTensor> run_instance_norm(const KernelContext& ctx) {
     T* po = out.mutable_data<T>();
     parallel_for(planes, size * 3, [&](int64_t p) {
       const T* row = px + p * size;
-      double mean = 0, var = 0;
-      for (int64_t i = 0; i < size; ++i) mean += static_cast<double>(row[i]);
-      mean /= static_cast<double>(size);
-      for (int64_t i = 0; i < size; ++i) var += (row[i] - mean) * (row[i] - mean);
-      var /= static_cast<double>(size);
+      const Moments m = moments(row, 1, size, size);
       const auto c = static_cast<size_t>(p % channels);
-      const double a = scale[c] / std::sqrt(var + eps);
-      for (int64_t i = 0; i < size; ++i) po[p * size + i] = static_cast<T>((row[i] - mean) * a + bias[c]);
+      const double a = scale[c] / std::sqrt(m.variance + eps);
+      for (int64_t i = 0; i < size; ++i) po[p * size + i] = static_cast<T>((row[i] - m.mean) * a + bias[c]);
     });
     return out;
   })};
@@ -114,15 +163,11 @@ std::vector<HostTensor> run_layer_norm(const KernelContext& ctx) {
     float* pi = inv_out.mutable_data<float>();
     parallel_for(rows, size * 4, [&](int64_t r) {
       const T* row = px + r * size;
-      double mean = 0, var = 0;
-      for (int64_t i = 0; i < size; ++i) mean += static_cast<double>(row[i]);
-      mean /= static_cast<double>(size);
-      for (int64_t i = 0; i < size; ++i) var += (row[i] - mean) * (row[i] - mean);
-      var /= static_cast<double>(size);
-      const double inv = 1.0 / std::sqrt(var + eps);
+      const Moments m = moments(row, 1, size, size);
+      const double inv = 1.0 / std::sqrt(m.variance + eps);
       for (int64_t i = 0; i < size; ++i)
-        po[r * size + i] = static_cast<T>((row[i] - mean) * inv * ps[i] + (pb ? pb[i] : T(0)));
-      pm[r] = static_cast<float>(mean);
+        po[r * size + i] = static_cast<T>((row[i] - m.mean) * inv * ps[i] + (pb ? pb[i] : T(0)));
+      pm[r] = static_cast<float>(m.mean);
       pi[r] = static_cast<float>(inv);
     });
     outputs[0] = out;

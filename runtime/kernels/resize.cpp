@@ -33,6 +33,8 @@ double original_coordinate(const ResizeParams& p, int64_t x, double scale, int64
     const double center = fin / 2;
     return center * (1 - adjustment) + (xr + 0.5) / scale - 0.5;
   }
+  // TensorFlow's legacy nearest-neighbour mapping (half_pixel_centers without the -0.5).
+  if (p.transform == "tf_half_pixel_for_nn") return (xr + 0.5) / scale;
   if (p.transform == "pytorch_half_pixel") return out > 1 ? (xr + 0.5) / scale - 0.5 : 0.0;
   // The resized length is in * scale before flooring (ONNX's reference: with scales 0.6 on 4 elements the
   // corners are 0 and 3 / 1.4, not 3); with sizes, in * scale is the output length.
@@ -194,7 +196,8 @@ void check_resize(const Node& node, int64_t) {
   if (mode != "nearest" && mode != "linear" && mode != "cubic") throw Error(ErrorCategory::input, "mode='" + mode + "'");
   const std::string transform = node.attr_string("coordinate_transformation_mode", "half_pixel");
   const std::vector<std::string> transforms{"half_pixel",    "half_pixel_symmetric", "pytorch_half_pixel",
-                                            "align_corners", "asymmetric",           "tf_crop_and_resize"};
+                                            "align_corners", "asymmetric",           "tf_crop_and_resize",
+                                            "tf_half_pixel_for_nn"};
   if (std::find(transforms.begin(), transforms.end(), transform) == transforms.end())
     throw Error(ErrorCategory::input, "coordinate_transformation_mode='" + transform + "'");
   const std::string nearest = node.attr_string("nearest_mode", "round_prefer_floor");

@@ -508,22 +508,6 @@ std::vector<HostTensor> run_trilu(const KernelContext& ctx) {
   return {out};
 }
 
-std::vector<HostTensor> run_dropout(const KernelContext& ctx) {
-  // Inference: the identity, and an all-true mask when asked for.
-  std::vector<HostTensor> out{ctx.input(0)};
-  if (ctx.output_count() > 1) {
-    HostTensor mask = HostTensor::empty(DType::boolean, ctx.input(0).dims());
-    std::memset(mask.mutable_raw(), 1, mask.size_bytes());
-    out.push_back(ctx.output_wanted(1) ? mask : HostTensor{});
-  }
-  return out;
-}
-
-void check_dropout(const Node& node, int64_t) {
-  if (node.inputs.size() > 2 && !node.inputs[2].empty())
-    throw Error(ErrorCategory::input, "training_mode input is not supported (inference only)");
-}
-
 }  // namespace
 
 HostTensor strided_copy(const KernelContext& ctx, const HostTensor& input, std::vector<int64_t> out_dims,
@@ -588,7 +572,6 @@ void register_shape_ops(OpRegistry& registry) {
   registry.add("", "ConstantOfShape", run_constant_of_shape);
   registry.add("", "Range", run_range);
   registry.add("", "Trilu", run_trilu);
-  registry.add("", "Dropout", run_dropout, check_dropout);
 }
 
 }  // namespace edgec::runtime::detail

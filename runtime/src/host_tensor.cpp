@@ -32,23 +32,30 @@ size_t storage_bytes(DType dtype, const std::vector<int64_t>& dims, int64_t& ele
   return static_cast<size_t>(*bytes);
 }
 
-template <class T>
-void widen(const std::byte* raw, size_t count, std::vector<int64_t>& out) {
+// `count` elements of type T (read through memcpy: no alignment assumption) converted to Out.
+template <class T, class Out>
+void widen(const std::byte* raw, size_t count, std::vector<Out>& out) {
   out.resize(count);
   for (size_t i = 0; i < count; ++i) {
     T value;
     std::memcpy(&value, raw + i * sizeof(T), sizeof(T));
-    out[i] = static_cast<int64_t>(value);
+    out[i] = static_cast<Out>(value);
   }
 }
 
-template <class T>
-void widen_f64(const std::byte* raw, size_t count, std::vector<double>& out) {
-  out.resize(count);
-  for (size_t i = 0; i < count; ++i) {
-    T value;
-    std::memcpy(&value, raw + i * sizeof(T), sizeof(T));
-    out[i] = static_cast<double>(value);
+// Integer and bool contents converted to Out; false for other dtypes.
+template <class Out>
+bool widen_integers(DType dtype, const std::byte* raw, size_t count, std::vector<Out>& out) {
+  switch (dtype) {
+    case DType::i64: widen<int64_t>(raw, count, out); return true;
+    case DType::i32: widen<int32_t>(raw, count, out); return true;
+    case DType::i16: widen<int16_t>(raw, count, out); return true;
+    case DType::i8: widen<int8_t>(raw, count, out); return true;
+    case DType::u8: case DType::boolean: widen<uint8_t>(raw, count, out); return true;
+    case DType::u16: widen<uint16_t>(raw, count, out); return true;
+    case DType::u32: widen<uint32_t>(raw, count, out); return true;
+    case DType::u64: widen<uint64_t>(raw, count, out); return true;
+    default: return false;
   }
 }
 
@@ -126,19 +133,8 @@ void HostTensor::check_access(size_t element_bytes, size_t count) const {
 
 std::vector<int64_t> HostTensor::to_i64() const {
   std::vector<int64_t> out;
-  const auto count = static_cast<size_t>(elements_);
-  switch (dtype_) {
-    case DType::i64: widen<int64_t>(data_, count, out); break;
-    case DType::i32: widen<int32_t>(data_, count, out); break;
-    case DType::i16: widen<int16_t>(data_, count, out); break;
-    case DType::i8: widen<int8_t>(data_, count, out); break;
-    case DType::u8: case DType::boolean: widen<uint8_t>(data_, count, out); break;
-    case DType::u16: widen<uint16_t>(data_, count, out); break;
-    case DType::u32: widen<uint32_t>(data_, count, out); break;
-    case DType::u64: widen<uint64_t>(data_, count, out); break;
-    default:
-      throw Error(ErrorCategory::input, "runtime: expected an integer tensor, got " + describe(*this));
-  }
+  if (!widen_integers(dtype_, data_, static_cast<size_t>(elements_), out))
+    throw Error(ErrorCategory::input, "runtime: expected an integer tensor, got " + describe(*this));
   return out;
 }
 
@@ -146,8 +142,8 @@ std::vector<double> HostTensor::to_f64() const {
   std::vector<double> out;
   const auto count = static_cast<size_t>(elements_);
   switch (dtype_) {
-    case DType::f64: widen_f64<double>(data_, count, out); break;
-    case DType::f32: widen_f64<float>(data_, count, out); break;
+    case DType::f64: widen<double>(data_, count, out); break;
+    case DType::f32: widen<float>(data_, count, out); break;
     case DType::f16: case DType::bf16: {
       out.resize(count);
       for (size_t i = 0; i < count; ++i) {
@@ -157,12 +153,9 @@ std::vector<double> HostTensor::to_f64() const {
       }
       break;
     }
-    default: {
-      const auto ints = to_i64();
-      out.assign(ints.begin(), ints.end());
-      if (dtype_ == DType::u64)  // values above 2^63 wrapped in to_i64
-        widen_f64<uint64_t>(data_, count, out);
-    }
+    default:
+      if (!widen_integers(dtype_, data_, count, out))
+        throw Error(ErrorCategory::input, "runtime: expected a numeric tensor, got " + describe(*this));
   }
   return out;
 }

@@ -11,12 +11,6 @@ using namespace edgec::runtime::test;
 
 namespace {
 
-std::vector<float> pattern(size_t n, double phase) {
-  std::vector<float> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = static_cast<float>(std::sin(phase + 0.7 * static_cast<double>(i)));
-  return v;
-}
-
 struct ConvCase {
   int64_t n, c, h, w, m, kh, kw, group, sh, sw, dh, dw, pt, pl, pb, pr;
 };

@@ -12,11 +12,7 @@ using namespace edgec::runtime::test;
 
 namespace {
 
-std::vector<float> pattern(size_t n, double phase) {
-  std::vector<float> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = static_cast<float>(std::sin(phase + 1.3 * static_cast<double>(i)));
-  return v;
-}
+constexpr double kStep = 1.3;  // test data: sin(phase + 1.3 i)
 
 // Straight from the spec, in double.
 std::vector<float> reference_attention(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
@@ -75,9 +71,9 @@ std::vector<float> reference_attention(const std::vector<float>& q, const std::v
 
 TEST_CASE("edgec.Attention: GQA + RoPE (rotate_half) + causal, and plain full attention") {
   const int64_t B = 2, S = 5, H = 4, KV = 2, d = 6;
-  const auto q = pattern(static_cast<size_t>(B * S * H * d), 0.1);
-  const auto k = pattern(static_cast<size_t>(B * S * KV * d), 0.7);
-  const auto v = pattern(static_cast<size_t>(B * S * KV * d), 1.9);
+  const auto q = pattern(static_cast<size_t>(B * S * H * d), 0.1, kStep);
+  const auto k = pattern(static_cast<size_t>(B * S * KV * d), 0.7, kStep);
+  const auto v = pattern(static_cast<size_t>(B * S * KV * d), 1.9, kStep);
   const std::vector<int64_t> positions{0, 1, 2, 3, 4, 3, 4, 5, 6, 7};  // second row starts at 3
   std::map<std::string, Attribute> attrs{{"num_heads", H}, {"num_kv_heads", KV}, {"head_dim", d},
                                          {"causal", int64_t{1}}, {"rope_theta", 10000.0f}};
@@ -87,7 +83,8 @@ TEST_CASE("edgec.Attention: GQA + RoPE (rotate_half) + causal, and plain full at
 
   // No RoPE, no mask, MHA; position_ids omitted.
   attrs = {{"num_heads", int64_t{2}}, {"num_kv_heads", int64_t{2}}, {"head_dim", int64_t{3}}, {"causal", int64_t{0}}};
-  const auto q2 = pattern(static_cast<size_t>(S * 6), 0.3), k2 = pattern(static_cast<size_t>(S * 6), 0.4), v2 = pattern(static_cast<size_t>(S * 6), 0.5);
+  const auto q2 = pattern(static_cast<size_t>(S * 6), 0.3, kStep), k2 = pattern(static_cast<size_t>(S * 6), 0.4, kStep);
+  const auto v2 = pattern(static_cast<size_t>(S * 6), 0.5, kStep);
   const std::vector<int64_t> plain{0, 1, 2, 3, 4};
   const auto y2 = run1("Attention", {f32({1, S, 6}, q2), f32({1, S, 6}, k2), f32({1, S, 6}, v2)}, attrs, 17, "edgec");
   check_close(y2, {1, S, 6}, reference_attention(q2, k2, v2, plain, 1, S, 2, 2, 3, false, 0), 2e-6);

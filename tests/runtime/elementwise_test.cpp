@@ -106,3 +106,59 @@ TEST_CASE("variadic Sum, Max, Min and Mean") {
   check_close(run1("Min", {f32({2}, {1, 5}), f32({1}, {3})}), {2}, {1, 3});
   check_close(run1("Mean", {f32({2}, {1, 5}), f32({2}, {3, 2})}), {2}, {2, 3.5f});
 }
+
+TEST_CASE("f16 arithmetic, Max, Min and Mod compute in f32 and round once") {
+  // 2048 + 1 and 2048 + 3 are ties in f16 (spacing 2): to even.
+  const HostTensor sum = run1("Add", {f16({2}, {2048, 2048}), f16({2}, {1, 3})});
+  CHECK(sum.dtype() == DType::f16);
+  CHECK(sum.to_f32() == std::vector<float>{2048, 2052});
+  CHECK(run1("Max", {f16({3}, {1.5f, -2, 7}), f16({3}, {0.25f, -1, 7}), f16({1}, {2})}).to_f32() == std::vector<float>{2, 2, 7});
+  CHECK(run1("Min", {f16({2}, {1.5f, -2}), f16({2}, {0.25f, -1})}).to_f32() == std::vector<float>{0.25f, -2});
+  const HostTensor nan = run1("Max", {f16({1}, {NAN}), f16({1}, {1})});
+  CHECK(std::isnan(nan.to_f32()[0]));
+  // fmod keeps the sign of the dividend.
+  const HostTensor mod = run1("Mod", {f16({3}, {5.5f, -5.5f, 7}), f16({3}, {2, 2, -3})}, {{"fmod", int64_t{1}}});
+  CHECK(mod.dtype() == DType::f16);
+  CHECK(mod.to_f32() == std::vector<float>{1.5f, -1.5f, 1});
+  CHECK_THROWS_WITH_AS(run1("Mod", {f16({1}, {1}), f16({1}, {2})}), doctest::Contains("fmod=1"), Error);
+}
+
+TEST_CASE("Dropout: identity in inference, numpy's seeded mask in training mode") {
+  std::vector<float> x(10);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i + 1);
+  const HostTensor input = f32({2, 5}, x);
+  const HostTensor on = boolean({}, {1});
+  // np.random.seed(0); np.random.uniform(0, 1, 10) = 0.549 0.715 0.603 0.545 0.424 0.646 0.438 0.892 0.964 0.383
+  auto expect = [&](const std::vector<uint8_t>& mask, double ratio) {
+    std::vector<float> y;
+    for (size_t i = 0; i < mask.size(); ++i) y.push_back(mask[i] ? static_cast<float>(x[i] / (1 - ratio)) : 0.0f);
+    return y;
+  };
+  const std::vector<uint8_t> seed0_half{1, 1, 1, 1, 0, 1, 0, 1, 1, 0};
+  for (const auto& attributes : {std::map<std::string, Attribute>{{"seed", int64_t{0}}}, std::map<std::string, Attribute>{}}) {
+    // An absent seed is seed 0: edgec is deterministic.
+    const auto out = OneNode("Dropout", {input, f32({}, {0.5f}), on}, attributes, 2, 13).run();
+    check_close(out[0], {2, 5}, expect(seed0_half, 0.5));
+    CHECK(out[1].dtype() == DType::boolean);
+    CHECK(out[1].to_i64() == std::vector<int64_t>(seed0_half.begin(), seed0_half.end()));
+  }
+  // np.random.seed(1): 0.417 0.720 0.000114 0.302 0.147 0.0923 0.186 0.346 0.397 0.539
+  const std::vector<uint8_t> seed1_03{1, 1, 0, 1, 0, 0, 0, 1, 1, 1};
+  const auto seeded = OneNode("Dropout", {input, f32({}, {0.3f}), on}, {{"seed", int64_t{1}}}, 2, 13).run();
+  check_close(seeded[0], {2, 5}, expect(seed1_03, 0.3f), 1e-4);
+  CHECK(seeded[1].to_i64() == std::vector<int64_t>(seed1_03.begin(), seed1_03.end()));
+  // f16 data: the same mask, scaled in f32 and rounded.
+  const HostTensor half = run1("Dropout", {f16({2, 5}, x), f32({}, {0.5f}), on}, {}, 13);
+  CHECK(half.dtype() == DType::f16);
+  CHECK(half.to_f32() == expect(seed0_half, 0.5));
+  // Inference (no training_mode, or false), ratio 0, and opset < 12: the identity and an all-true mask.
+  const std::vector<int64_t> all(10, 1);
+  for (const auto& inputs : {std::vector<HostTensor>{input}, std::vector<HostTensor>{input, f32({}, {0.5f}), boolean({}, {0})},
+                             std::vector<HostTensor>{input, f32({}, {0}), on}}) {
+    const auto out = OneNode("Dropout", inputs, {}, 2, 13).run();
+    check_close(out[0], {2, 5}, x);
+    CHECK(out[1].to_i64() == all);
+  }
+  check_close(run1("Dropout", {input}, {{"ratio", 0.5f}}, 10), {2, 5}, x);
+  CHECK_THROWS_WITH_AS(run1("Dropout", {input, f32({}, {1}), on}, {}, 13), doctest::Contains("ratio"), Error);
+}

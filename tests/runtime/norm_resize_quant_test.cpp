@@ -25,6 +25,34 @@ TEST_CASE("BatchNormalization, InstanceNormalization and LayerNormalization") {
   check_close(ln[2], {2, 1}, {1, 0.5f});
 }
 
+TEST_CASE("BatchNormalization training mode: batch statistics and running averages") {
+  // Channel 0 holds 1, 2 | 3, 6 (mean 3, population variance 3.5); channel 1 holds 0, 0 | 4, 4 (mean 2, var 4).
+  const auto x = f32({2, 2, 2}, {1, 2, 0, 0, 3, 6, 4, 4});
+  const std::vector<HostTensor> inputs{x, f32({2}, {2, 1}), f32({2}, {1, 0}), f32({2}, {10, 0}), f32({2}, {1, 2})};
+  const std::map<std::string, Attribute> attributes{{"epsilon", 0.0f}, {"momentum", 0.5f}, {"training_mode", int64_t{1}}};
+  const auto norm = [](double v, double mean, double var, double scale, double bias) {
+    return static_cast<float>((v - mean) / std::sqrt(var) * scale + bias);
+  };
+  const std::vector<float> y{norm(1, 3, 3.5, 2, 1), norm(2, 3, 3.5, 2, 1), -1, -1,
+                             norm(3, 3, 3.5, 2, 1), norm(6, 3, 3.5, 2, 1), 1,  1};
+  const auto out = OneNode("BatchNormalization", inputs, attributes, 3, 15).run();
+  check_close(out[0], {2, 2, 2}, y);
+  check_close(out[1], {2}, {6.5f, 1});     // 10 * 0.5 + 3 * 0.5, 0 * 0.5 + 2 * 0.5
+  check_close(out[2], {2}, {2.25f, 3});    // 1 * 0.5 + 3.5 * 0.5, 2 * 0.5 + 4 * 0.5
+  // Opset 14 has the attribute too; before 14 asking for the mean/var outputs means training.
+  check_close(OneNode("BatchNormalization", inputs, attributes, 3, 14).run()[2], {2}, {2.25f, 3});
+  const auto legacy = OneNode("BatchNormalization", inputs, {{"epsilon", 0.0f}, {"momentum", 0.5f}}, 3, 9).run();
+  check_close(legacy[0], {2, 2, 2}, y);
+  check_close(legacy[1], {2}, {6.5f, 1});
+  // Training mode with only Y wanted, and inference (training_mode=0) still uses the given statistics.
+  check_close(OneNode("BatchNormalization", inputs, attributes, 1, 15).run()[0], {2, 2, 2}, y);
+  check_close(OneNode("BatchNormalization", inputs, {{"epsilon", 0.0f}}, 1, 15).run()[0], {2, 2, 2},
+              {-17, -15, 0, 0, -13, -7, 2.828427f, 2.828427f}, 1e-5);
+  // Running statistics without training_mode=1 are refused before running.
+  CHECK_THROWS_WITH_AS(OneNode("BatchNormalization", inputs, {{"epsilon", 0.0f}}, 3, 15).run(),
+                       doctest::Contains("training_mode"), Error);
+}
+
 TEST_CASE("Resize nearest and linear with coordinate transforms") {
   const auto x = f32({1, 1, 2, 2}, {1, 2, 3, 4});
   const auto scales = f32({4}, {1, 1, 2, 2});
@@ -46,6 +74,10 @@ TEST_CASE("Resize nearest and linear with coordinate transforms") {
   const auto big = f32({1, 1, 2, 4}, {1, 2, 3, 4, 5, 6, 7, 8});
   check_close(run1("Resize", {big, HostTensor{}, HostTensor{}, i64({4}, {1, 1, 1, 2})}, {{"mode", std::string("nearest")}}),
               {1, 1, 1, 2}, {1, 3});
+  // tf_half_pixel_for_nn: x_original = (x + 0.5) / scale, no -0.5; 2x2 -> 3x3 reads rows and columns 0, 1, 1.
+  check_close(run1("Resize", {x, HostTensor{}, HostTensor{}, i64({4}, {1, 1, 3, 3})},
+                   {{"mode", std::string("nearest")}, {"coordinate_transformation_mode", std::string("tf_half_pixel_for_nn")}}),
+              {1, 1, 3, 3}, {1, 2, 2, 3, 4, 4, 3, 4, 4});
   // opset 11 signature with an empty roi and scales
   check_close(run1("Resize", {x, f32({0}, {}), scales}, {{"mode", std::string("nearest")}}, 11).reshaped({16}), {16},
               {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4});

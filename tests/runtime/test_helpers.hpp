@@ -16,11 +16,23 @@ namespace edgec::runtime::test {
 inline HostTensor f32(std::vector<int64_t> dims, const std::vector<float>& values) {
   return HostTensor::from_values<float>(DType::f32, std::move(dims), values);
 }
+// f16 tensor from f32 values (rounded to nearest even).
+inline HostTensor f16(std::vector<int64_t> dims, const std::vector<float>& values) {
+  std::vector<uint16_t> bits;
+  for (const float v : values) bits.push_back(f32_to_f16(v));
+  return HostTensor::from_values<uint16_t>(DType::f16, std::move(dims), bits);
+}
 inline HostTensor i64(std::vector<int64_t> dims, const std::vector<int64_t>& values) {
   return HostTensor::from_values<int64_t>(DType::i64, std::move(dims), values);
 }
 inline HostTensor boolean(std::vector<int64_t> dims, const std::vector<uint8_t>& values) {
   return HostTensor::from_values<uint8_t>(DType::boolean, std::move(dims), values);
+}
+// Deterministic test data: sin(phase + step * i), i = 0..n-1.
+inline std::vector<float> pattern(size_t n, double phase, double step = 0.7) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<float>(std::sin(phase + step * static_cast<double>(i)));
+  return v;
 }
 inline Tensor ir_f32(std::vector<int64_t> dims, const std::vector<float>& values) {
   return Tensor::from_values<float>(DType::f32, std::move(dims), std::span<const float>(values));

@@ -14,12 +14,6 @@ using namespace edgec::runtime::test;
 
 namespace {
 
-std::vector<float> wave(size_t n, double phase) {
-  std::vector<float> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = static_cast<float>(std::sin(phase + 0.37 * static_cast<double>(i)));
-  return v;
-}
-
 // Runs `node` with the given OpenMP thread count, restoring the previous one.
 HostTensor run_with_threads(const OneNode& node, int threads) {
   const int previous = omp_get_max_threads();
@@ -42,15 +36,15 @@ void check_same_bytes(const OneNode& node) {
 TEST_CASE("MatMul gives the same bytes with 1 and 2 threads") {
   // Big enough to be split into several tiles (and, before, to trigger Eigen's threading).
   const int64_t m = 300, k = 700, n = 600;
-  const OneNode node("MatMul", {f32({m, k}, wave(static_cast<size_t>(m * k), 0.1)),
-                                f32({k, n}, wave(static_cast<size_t>(k * n), 0.5))});
+  const OneNode node("MatMul", {f32({m, k}, pattern(static_cast<size_t>(m * k), 0.1, 0.37)),
+                                f32({k, n}, pattern(static_cast<size_t>(k * n), 0.5, 0.37))});
   check_same_bytes(node);
 }
 
 TEST_CASE("Conv gives the same bytes with 1 and 2 threads") {
   const int64_t c = 64, h = 40, w = 40, out = 96;
-  const OneNode node("Conv", {f32({1, c, h, w}, wave(static_cast<size_t>(c * h * w), 0.2)),
-                              f32({out, c, 3, 3}, wave(static_cast<size_t>(out * c * 9), 0.9))},
+  const OneNode node("Conv", {f32({1, c, h, w}, pattern(static_cast<size_t>(c * h * w), 0.2, 0.37)),
+                              f32({out, c, 3, 3}, pattern(static_cast<size_t>(out * c * 9), 0.9, 0.37))},
                      {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
   check_same_bytes(node);
 }

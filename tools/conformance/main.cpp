@@ -49,11 +49,12 @@ int main(int argc, char** argv) {
     const auto registry = edgec::runtime::make_default_registry();
     const auto results = edgec::conformance::run_conformance(options, registry);
     if (!write.empty()) write_file(write, edgec::conformance::render_markdown(results, registry.ops()));
-    int passed = 0, failed = 0, unsupported = 0;
+    int passed = 0, failed = 0, unsupported = 0, value_types = 0;
     for (const auto& r : results) {
       passed += r.outcome == edgec::conformance::Outcome::passed;
       failed += r.outcome == edgec::conformance::Outcome::failed;
       unsupported += r.outcome == edgec::conformance::Outcome::unsupported;
+      value_types += r.value_types;
     }
     if (json) {
       std::cout << edgec::conformance::render_json(results);
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
           std::cout << edgec::conformance::outcome_name(r.outcome) << "  " << r.name << " (" << r.row() << ")"
                     << (r.message.empty() ? "" : ": " + r.message) << "\n";
       std::cout << results.size() << " cases: " << passed << " passed, " << failed << " failed, " << unsupported
-                << " unsupported\n";
+                << " unsupported (" << value_types << " of them for string or sequence/optional values)\n";
     }
     // A failed case is always one whose ops all have kernels: a claimed op giving a wrong answer.
     return failed > 0 ? 1 : 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "runner.hpp"
@@ -10,8 +11,9 @@
 namespace edgec::conformance {
 namespace {
 
+// Cases: unsupported excludes value_types (cases = passed + failed + unsupported + value_types).
 struct Totals {
-  int cases = 0, passed = 0, failed = 0, unsupported = 0;
+  int cases = 0, passed = 0, failed = 0, unsupported = 0, value_types = 0;
   std::map<std::string, int> ops_by_status;
 };
 
@@ -21,7 +23,7 @@ Totals totals_of(const std::vector<CaseResult>& results, const std::vector<OpSum
     ++t.cases;
     if (r.outcome == Outcome::passed) ++t.passed;
     if (r.outcome == Outcome::failed) ++t.failed;
-    if (r.outcome == Outcome::unsupported) ++t.unsupported;
+    if (r.outcome == Outcome::unsupported) ++(r.value_types ? t.value_types : t.unsupported);
   }
   for (const OpSummary& row : rows) ++t.ops_by_status[row.status()];
   return t;
@@ -75,36 +77,66 @@ std::string render_markdown(const std::vector<CaseResult>& results, const std::v
      << "- **failed** on a wrong value, shape or dtype, or any other error while running;\n"
      << "- **unsupported** when the executor refuses it with an error naming the op and the node: no kernel for a\n"
      << "  node, an attribute variant the kernel's check rejects before running, or an input variant (dtype) the\n"
-     << "  kernel refuses with \"not supported\"; also cases whose values are sequences/optionals, and models the\n"
-     << "  importer rejects.\n\n"
+     << "  kernel refuses with \"not supported\"; also models the importer rejects;\n"
+     << "- **value types** (unsupported, counted apart) when a graph input or output is a string tensor or a\n"
+     << "  sequence/optional/map: values the executor does not represent at all, whatever the op (see the last\n"
+     << "  section). These cases are refused too, never answered.\n\n"
      << "A case is attributed to the op of its single node (or, with several nodes, the op its name starts with).\n"
      << "Function-body cases (`*_expanded`) test the decomposition, so they count in a separate `Op (expanded)` row.\n"
-     << "Status: **pass** every case passes;\n"
-     << "**partial** the op is claimed but some variants are refused (listed below); **unsupported** no case runs;\n"
-     << "**FAIL** a case gives a wrong answer (never committed: the test suite and `--claimed-only` fail).\n\n"
+     << "Status: **pass** every case passes; **pass (tensors)** every case passes except those with string or\n"
+     << "sequence/optional values; **partial** the op is claimed but some variants are refused (listed below);\n"
+     << "**unsupported** no case runs; **FAIL** a case gives a wrong answer (never committed: the test suite and\n"
+     << "`--claimed-only` fail).\n\n"
      << "## Totals\n\n"
-     << "| | pass | partial | unsupported | FAIL | total |\n|---|---|---|---|---|---|\n"
-     << "| ops (rows) | " << ops("pass") << " | " << ops("partial") << " | " << ops("unsupported") << " | " << ops("FAIL")
-     << " | " << rows.size() << " |\n\n"
-     << "| | passed | failed | unsupported | total |\n|---|---|---|---|---|\n"
-     << "| cases | " << t.passed << " | " << t.failed << " | " << t.unsupported << " | " << t.cases << " |\n\n"
+     << "| | pass | pass (tensors) | partial | unsupported | FAIL | total |\n|---|---|---|---|---|---|---|\n"
+     << "| ops (rows) | " << ops("pass") << " | " << ops("pass (tensors)") << " | " << ops("partial") << " | "
+     << ops("unsupported") << " | " << ops("FAIL") << " | " << rows.size() << " |\n\n"
+     << "| | passed | failed | unsupported | value types | total |\n|---|---|---|---|---|---|\n"
+     << "| cases | " << t.passed << " | " << t.failed << " | " << t.unsupported << " | " << t.value_types << " | "
+     << t.cases << " |\n\n"
      << "## Per op\n\n"
-     << "| op | cases | passed | failed | unsupported | status |\n|---|---|---|---|---|---|\n";
+     << "| op | cases | passed | failed | unsupported | value types | status |\n|---|---|---|---|---|---|---|\n";
   for (const OpSummary& row : rows)
     md << "| " << row.op << " | " << row.cases << " | " << row.passed << " | " << row.failed << " | " << row.unsupported
-       << " | " << row.status() << " |\n";
+       << " | " << row.value_types << " | " << row.status() << " |\n";
 
   md << "\n## Refused variants of partial ops\n\n";
   bool any = false;
   for (const OpSummary& row : rows) {
     if (row.status() != "partial") continue;
     for (const CaseResult& r : results)
-      if (r.row() == row.op && r.outcome == Outcome::unsupported) {
+      if (r.row() == row.op && r.outcome == Outcome::unsupported && !r.value_types) {
         md << "- " << row.op << ": `" << r.name << "`: " << short_message(r.message) << "\n";
         any = true;
       }
   }
   if (!any) md << "None.\n";
+  md << "\n## Cases with string or sequence/optional values\n\n"
+     << "The executor's values are `HostTensor`s (`runtime/include/edgec/runtime/host_tensor.hpp`): a dtype with a\n"
+     << "fixed element size, dims and bytes, numeric or bool. ONNX string tensors (variable-length elements) and\n"
+     << "sequence, optional and map values have no representation in it or in the executor's value slots, so every\n"
+     << "case with such a graph input or output is refused with an error (by a kernel's check, while its data is\n"
+     << "read, or by the runner before running), never answered. Supporting them takes a new value representation\n"
+     << "in HostTensor and the executor, not another kernel variant, so these cases are counted as *value types*\n"
+     << "rather than as refused variants of the op. Cases of ops the executor claims:\n\n";
+  any = false;
+  std::set<std::string> unclaimed;
+  for (const OpSummary& row : rows)
+    for (const CaseResult& r : results) {
+      if (r.row() != row.op || !r.value_types) continue;
+      if (!row.claimed) {
+        unclaimed.insert(row.op);
+        continue;
+      }
+      md << "- " << row.op << ": `" << r.name << "`: " << short_message(r.message) << "\n";
+      any = true;
+    }
+  if (!any) md << "None.\n";
+  if (!unclaimed.empty()) {
+    std::string names;
+    for (const std::string& op : unclaimed) names += (names.empty() ? "" : ", ") + op;
+    md << "\nOps without a kernel whose cases have such values (no case of these runs): " << names << ".\n";
+  }
   md << "\n## Cases with a documented tolerance\n\n";
   for (const CaseTolerance& entry : documented_tolerances())
     md << "- `" << entry.case_name << "`: rtol " << entry.rtol << ", atol " << entry.atol << ": " << entry.reason << "\n";
@@ -131,12 +163,13 @@ std::string render_json(const std::vector<CaseResult>& results) {
   std::ostringstream js;
   js << "{\n  \"rtol\": " << kRtol << ", \"atol\": " << kAtol << ",\n"
      << "  \"totals\": {\"cases\": " << t.cases << ", \"passed\": " << t.passed << ", \"failed\": " << t.failed
-     << ", \"unsupported\": " << t.unsupported << ", \"ops\": " << rows.size() << "},\n  \"ops\": [\n";
+     << ", \"unsupported\": " << t.unsupported << ", \"value_types\": " << t.value_types << ", \"ops\": " << rows.size()
+     << "},\n  \"ops\": [\n";
   for (size_t i = 0; i < rows.size(); ++i) {
     const OpSummary& row = rows[i];
     js << "    {\"op\": " << json_string(row.op) << ", \"cases\": " << row.cases << ", \"passed\": " << row.passed
        << ", \"failed\": " << row.failed << ", \"unsupported\": " << row.unsupported
-       << ", \"claimed\": " << (row.claimed ? "true" : "false") << ", \"status\": " << json_string(row.status()) << "}"
+       << ", \"value_types\": " << row.value_types << ", \"claimed\": " << (row.claimed ? "true" : "false") << ", \"status\": " << json_string(row.status()) << "}"
        << (i + 1 < rows.size() ? "," : "") << "\n";
   }
   js << "  ],\n  \"cases\": [\n";
@@ -145,6 +178,7 @@ std::string render_json(const std::vector<CaseResult>& results) {
     js << "    {\"case\": " << json_string(r.name) << ", \"op\": " << json_string(r.op)
        << ", \"expanded\": " << (r.expanded ? "true" : "false") << ", \"claimed\": " << (r.claimed ? "true" : "false")
        << ", \"outcome\": " << json_string(std::string(outcome_name(r.outcome)))
+       << ", \"value_types\": " << (r.value_types ? "true" : "false")
        << ", \"message\": " << json_string(r.message) << "}" << (i + 1 < results.size() ? "," : "") << "\n";
   }
   js << "  ]\n}\n";

@@ -31,6 +31,10 @@ struct CaseResult {
   bool expanded = false; // a function-body case (several nodes): reported as "Op (expanded)"
   bool claimed = false;  // every node of the graph has a kernel in the registry
   Outcome outcome = Outcome::unsupported;
+  // Unsupported because a graph input or output is a value the executor does not represent: a string
+  // tensor, or a sequence/optional/map (HostTensor holds numeric and bool tensors only). Reported apart
+  // from refused op variants.
+  bool value_types = false;
   std::string message;   // why it failed or is unsupported (one line)
   std::string row() const { return expanded ? op + " (expanded)" : op; }
 };
@@ -47,9 +51,12 @@ std::vector<CaseResult> run_conformance(const RunOptions& options, const runtime
 // One table row: cases of one op (direct ones; function-body cases have their own "Op (expanded)" row).
 struct OpSummary {
   std::string op;
-  int cases = 0, passed = 0, failed = 0, unsupported = 0;
+  // Disjoint: cases = passed + failed + unsupported + value_types (unsupported excludes value_types).
+  int cases = 0, passed = 0, failed = 0, unsupported = 0, value_types = 0;
   bool claimed = false;   // at least one case runs (every op of its graph has a kernel)
-  std::string status() const;  // pass | partial | FAIL | unsupported
+  // pass | pass (tensors) (every case passes but those with string or sequence/optional values) | partial |
+  // FAIL | unsupported
+  std::string status() const;
 };
 std::vector<OpSummary> summarize(const std::vector<CaseResult>& results);
 
