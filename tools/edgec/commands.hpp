@@ -11,7 +11,10 @@ using Action = std::function<void()>;
 void add_inspect_command(CLI::App& app, Action& action);
 // `edgec run MODEL [--input name=FILE ...] [--generate N] ...`
 void add_run_command(CLI::App& app, Action& action);
-// `edgec eval MODEL --task vlm-caption --data DIR [--limit N] [--batch B] [--json]`
+// `edgec eval MODEL --task vlm-caption|lm-perplexity --data DIR|TOKENS [--reference REF] [--window W] [--limit N] [--batch B] [--json]`
 void add_eval_command(CLI::App& app, Action& action);
+
+// `edgec quantize MODEL --method M --bits B --group G --calib DATA -o OUT`
+void add_quantize_command(CLI::App& app, Action& action);
 
 }  // namespace edgec::cli

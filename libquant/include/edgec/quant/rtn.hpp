@@ -1,0 +1,24 @@
+#pragma once
+// Round-to-nearest quantization, optionally with a clipping search per group.
+#include <cstdint>
+
+#include "edgec/quant/scheme.hpp"
+
+namespace edgec::quant {
+
+struct RtnOptions {
+  // Search the group's range shrink factor p in {1, 1 - 1/grid, ..., 1 - max_shrink} minimising the group's
+  // squared rounding error sum (w - deq(q(w)))^2 (GPTQ's `mse` quantizer option, norm 2).
+  bool mse_clip = false;
+  int grid = 100;
+  float max_shrink = 0.8f;
+};
+
+// Parameters of one group: the min/max fit, or the best clipped fit when options.mse_clip.
+GroupParams fit_group_searched(const float* values, int64_t count, const WeightScheme& scheme, const RtnOptions& options);
+
+// W [n, k] row-major -> codes and parameters, every element rounded to its group's nearest level.
+QuantizedWeight quantize_rtn(const float* weight, int64_t n, int64_t k, const WeightScheme& scheme,
+                             const RtnOptions& options = {});
+
+}  // namespace edgec::quant
