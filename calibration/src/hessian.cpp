@@ -35,13 +35,15 @@ std::vector<double> Hessian::matrix() const {
   return out;  // symmetric, so row- and column-major agree
 }
 
-double Hessian::output_error(const float* weight, const float* approx, int64_t n) const {
+double Hessian::output_error(const float* weight, const float* approx, int64_t n, const std::vector<double>* row_weights) const {
   if (tokens_ == 0) return 0.0;
   const Eigen::Map<const MatrixD> sum(sum_.data(), k_, k_);
   const Eigen::Map<const RowsF> w(weight, n, k_), w_hat(approx, n, k_);
   const MatrixD diff = (w - w_hat).cast<double>();  // [n, K]
   const MatrixD projected = diff * sum.selfadjointView<Eigen::Lower>();
-  return projected.cwiseProduct(diff).sum() / static_cast<double>(tokens_);
+  Eigen::VectorXd per_row = projected.cwiseProduct(diff).rowwise().sum();
+  if (row_weights) per_row = per_row.cwiseProduct(Eigen::Map<const Eigen::VectorXd>(row_weights->data(), n));
+  return per_row.sum() / static_cast<double>(tokens_);
 }
 
 }  // namespace edgec::calibration

@@ -57,39 +57,83 @@ AwqScales search_awq_scales(const std::vector<AwqLayerView>& layers, int64_t k, 
 
 QuantizedWeight quantize_clip_searched(const float* weight, int64_t n, int64_t k, const calibration::Hessian& hessian,
                                        const WeightScheme& scheme, const AwqOptions& options) {
+  // Coordinate descent over groups on the row's whole output error e = d^T H d (d = w - deq(q(w))),
+  // starting from round-to-nearest: changing group g's shrink changes e by
+  //   d_g'^T H_gg d_g' - d_g^T H_gg d_g + 2 (d_g' - d_g)^T c_g,   c_g = sum_{h != g} H_gh d_h,
+  // and shrink 1 (no change) is always a candidate, so the result is never worse than round-to-nearest.
   QuantizedWeight out = make_quantized_weight(scheme, n, k);
   const int64_t group = out.layout.group_size, groups = out.layout.groups();
   const int max_code = out.layout.max_code();
   const std::vector<double> h = hessian.matrix();
   const int steps = std::max(1, static_cast<int>(options.max_shrink * static_cast<float>(options.clip_grid)));
+  const auto quadratic = [&](const double* d, const double* c, int64_t begin, int64_t count) {
+    double value = 0.0;
+    for (int64_t a = 0; a < count; ++a) {
+      double row_sum = 0.0;
+      const double* h_row = h.data() + (begin + a) * k + begin;
+      for (int64_t b = 0; b < count; ++b) row_sum += h_row[b] * d[b];
+      value += d[a] * (row_sum + 2.0 * c[a]);
+    }
+    return value;
+  };
 #pragma omp parallel for schedule(static)
   for (int64_t row = 0; row < n; ++row) {
-    std::vector<double> diff(static_cast<size_t>(group));
+    const float* values = weight + row * k;
+    std::vector<double> d(static_cast<size_t>(k)), hd(static_cast<size_t>(k), 0.0), c(static_cast<size_t>(group)),
+        candidate(static_cast<size_t>(group));
+    std::vector<GroupParams> params(static_cast<size_t>(groups));
     for (int64_t g = 0; g < groups; ++g) {
       const int64_t begin = g * group, count = std::min(group, k - begin);
-      const float* values = weight + row * k + begin;
-      GroupParams best{};
-      double best_error = std::numeric_limits<double>::infinity();
-      for (int i = 0; i < steps; ++i) {
+      params[static_cast<size_t>(g)] = fit_group(values + begin, count, scheme);
+      for (int64_t a = 0; a < count; ++a)
+        d[static_cast<size_t>(begin + a)] =
+            values[begin + a] - dequantize_code(quantize_value(values[begin + a], params[static_cast<size_t>(g)], max_code), params[static_cast<size_t>(g)]);
+    }
+    for (int64_t a = 0; a < k; ++a) {
+      double sum = 0.0;
+      for (int64_t b = 0; b < k; ++b) sum += h[static_cast<size_t>(a * k + b)] * d[static_cast<size_t>(b)];
+      hd[static_cast<size_t>(a)] = sum;
+    }
+    for (int64_t g = 0; g < groups; ++g) {
+      const int64_t begin = g * group, count = std::min(group, k - begin);
+      double* current = d.data() + begin;
+      for (int64_t a = 0; a < count; ++a) {  // c_g = (H d)_g - H_gg d_g
+        double own = 0.0;
+        const double* h_row = h.data() + (begin + a) * k + begin;
+        for (int64_t b = 0; b < count; ++b) own += h_row[b] * current[b];
+        c[static_cast<size_t>(a)] = hd[static_cast<size_t>(begin + a)] - own;
+      }
+      const double baseline = quadratic(current, c.data(), begin, count);
+      double best = baseline;
+      GroupParams chosen = params[static_cast<size_t>(g)];
+      for (int i = 1; i < steps; ++i) {
         const float shrink = 1.0f - static_cast<float>(i) / static_cast<float>(options.clip_grid);
-        const GroupParams params = fit_group(values, count, scheme, shrink);
+        const GroupParams trial = fit_group(values + begin, count, scheme, shrink);
         for (int64_t a = 0; a < count; ++a)
-          diff[static_cast<size_t>(a)] = values[a] - dequantize_code(quantize_value(values[a], params, max_code), params);
-        double error = 0.0;  // d^T H_gg d
-        for (int64_t a = 0; a < count; ++a) {
-          double row_sum = 0.0;
-          const double* h_row = h.data() + (begin + a) * k + begin;
-          for (int64_t b = 0; b < count; ++b) row_sum += h_row[b] * diff[static_cast<size_t>(b)];
-          error += diff[static_cast<size_t>(a)] * row_sum;
-        }
-        if (error < best_error) {
-          best_error = error;
-          best = params;
+          candidate[static_cast<size_t>(a)] = values[begin + a] - dequantize_code(quantize_value(values[begin + a], trial, max_code), trial);
+        const double value = quadratic(candidate.data(), c.data(), begin, count);
+        if (value < best) {
+          best = value;
+          chosen = trial;
         }
       }
-      out.param(row, g) = best;
+      if (best < baseline) {  // apply: update d_g and H d
+        for (int64_t a = 0; a < count; ++a) {
+          const double updated = values[begin + a] - dequantize_code(quantize_value(values[begin + a], chosen, max_code), chosen);
+          const double delta = updated - current[a];
+          current[a] = updated;
+          if (delta != 0.0)
+            for (int64_t r = 0; r < k; ++r) hd[static_cast<size_t>(r)] += h[static_cast<size_t>(r * k + begin + a)] * delta;
+        }
+        params[static_cast<size_t>(g)] = chosen;
+      }
+    }
+    for (int64_t g = 0; g < groups; ++g) {
+      out.param(row, g) = params[static_cast<size_t>(g)];
+      const int64_t begin = g * group, count = std::min(group, k - begin);
       for (int64_t a = 0; a < count; ++a)
-        out.codes[static_cast<size_t>(row * k + begin + a)] = static_cast<uint8_t>(quantize_value(values[a], best, max_code));
+        out.codes[static_cast<size_t>(row * k + begin + a)] =
+            static_cast<uint8_t>(quantize_value(values[begin + a], params[static_cast<size_t>(g)], max_code));
     }
   }
   return out;

@@ -82,8 +82,11 @@ calibration::LinearStatsCollector observe(calibration::BlockwiseRunner& runner, 
   return collector;
 }
 
+// Folds scales into the graph. `row_weights` receives, for each layer that absorbed a scaling into its output
+// rows, s_r^2 per row: its errors are reported in the original output units.
 void migrate_scales(Graph& graph, const std::vector<const Selected*>& block_layers, calibration::LinearStatsCollector& stats,
-                    const QuantizeOptions& options, std::map<std::string, LayerReport*>& reports) {
+                    const QuantizeOptions& options, std::map<std::string, LayerReport*>& reports,
+                    std::map<std::string, std::vector<double>>& row_weights) {
   std::vector<LinearLayer> layers;
   for (const Selected* item : block_layers) layers.push_back(item->layer);
   for (const InputGroup& group : input_groups(graph, layers)) {
@@ -115,6 +118,11 @@ void migrate_scales(Graph& graph, const std::vector<const Selected*>& block_laye
       for (size_t l : group.layers) reports.at(layers[l].output)->smoothed = true;
     }
     fold_channel_scales(graph, group, layers, scales);
+    if (group.absorber == InputGroup::Absorber::linear) {
+      auto& weights = row_weights[layers[group.absorber_layer].output];
+      if (weights.empty()) weights.assign(scales.size(), 1.0);
+      for (size_t r = 0; r < scales.size(); ++r) weights[r] *= scales[r] * scales[r];
+    }
   }
 }
 
@@ -208,8 +216,9 @@ QuantizeReport quantize_graph(Graph& graph, const calibration::Dataset* data, co
       layer.output_energy = stats.hessian->output_error(weight.data(), zeros.data(), n);
     }
     calibration::LinearStatsCollector current = std::move(original);
+    std::map<std::string, std::vector<double>> row_weights;
     if (options.transform != Transform::none) {
-      migrate_scales(graph, block_layers, current, options, reports);
+      migrate_scales(graph, block_layers, current, options, reports, row_weights);
       current = observe(runner, b, block_layers, samples);  // statistics of the scaled activations
     }
     for (const Selected* item : block_layers) {
@@ -218,7 +227,9 @@ QuantizeReport quantize_graph(Graph& graph, const calibration::Dataset* data, co
       LayerReport& layer = *reports.at(item->layer.output);
       const auto weight = read_weight(graph, item->layer);
       const QuantizedWeight quantized = round_weight(weight, *item, &stats, options, layer);
-      layer.error = stats.hessian->output_error(weight.data(), quantized.dequantize().data(), item->layer.out_features);
+      const auto weighted = row_weights.find(item->layer.output);
+      layer.error = stats.hessian->output_error(weight.data(), quantized.dequantize().data(), item->layer.out_features,
+                                                weighted == row_weights.end() ? nullptr : &weighted->second);
       QLinearExtras extras;
       if (item->scheme.activations == ActivationMode::int8_static) {
         const double range = stats.abs_max_overall();

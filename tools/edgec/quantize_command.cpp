@@ -31,7 +31,7 @@ struct QuantizeArgs {
   std::string scale_dtype = "f16", activations = "float";
   int64_t samples = 128, seq_len = 256, block = 128, answer_tokens = 0;
   uint64_t seed = 0;
-  double damp = 0.01, alpha = 0.5;
+  double damp = 0.01, alpha = 0.5, clip_norm = 2.0;
   std::vector<std::string> ignore;
 };
 
@@ -131,6 +131,7 @@ void run_quantize(const QuantizeArgs& args) {
   options.ignore = args.ignore;
   options.rtn.mse_clip = args.mse_clip;
   options.gptq.group_fit.mse_clip = args.mse_clip;
+  options.rtn.norm = options.gptq.group_fit.norm = static_cast<float>(args.clip_norm);
   options.gptq.percdamp = args.damp;
   options.gptq.block_size = args.block;
   options.gptq.act_order = !args.no_act_order;
@@ -208,6 +209,8 @@ void add_quantize_command(CLI::App& app, Action& action) {
   cmd->add_option("--seed", args->seed, "Seed for choosing calibration samples")->capture_default_str();
   cmd->add_option("--ignore", args->ignore, "Layers to keep in f32: globs or re:REGEX over weight names or scopes (repeatable)");
   cmd->add_flag("--mse-clip", args->mse_clip, "Search each group's clipping range for the least squared error (RTN and GPTQ)");
+  cmd->add_option("--clip-norm", args->clip_norm, "Error norm of --mse-clip: 2 = squared error, GPTQ's reference uses 2.4")
+      ->check(CLI::Range(1.0, 4.0))->capture_default_str();
   cmd->add_option("--damp", args->damp, "GPTQ dampening (fraction of mean diag H)")->capture_default_str();
   cmd->add_option("--block", args->block, "GPTQ lazy-update block size")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--no-act-order", args->no_act_order, "GPTQ: quantize columns in their own order");

@@ -21,7 +21,9 @@ class Hessian {
 
   // ||(W - W_hat) X||^2 / T, the mean per-token squared output error of a weight change, from H alone:
   // trace(D H D^T) / 2 with D = W - W_hat [n, K].
-  double output_error(const float* weight, const float* approx, int64_t n) const;
+  // `row_weights` (optional, n values) weighs each output channel's error: a layer whose output channel r was
+  // divided by s_r (it absorbed a scaling) reports its error in the original units with weights s_r^2.
+  double output_error(const float* weight, const float* approx, int64_t n, const std::vector<double>* row_weights = nullptr) const;
 
  private:
   int64_t k_;

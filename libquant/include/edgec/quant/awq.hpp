@@ -33,8 +33,9 @@ struct AwqScales {
 AwqScales search_awq_scales(const std::vector<AwqLayerView>& layers, int64_t k, const std::vector<double>& mean_abs,
                             const calibration::Hessian& hessian, const WeightScheme& scheme, const AwqOptions& options);
 
-// Round-to-nearest whose per-group range shrink is chosen to minimise that group's output error
-// d^T H_gg d (d = w_g - deq(q(w_g)), H_gg the group's block of the Hessian): AWQ's auto-clip.
+// Round-to-nearest whose per-group range shrink is chosen to minimise the row's output error d^T H d
+// (d = w - deq(q(w))): AWQ's auto-clip, done as one pass of coordinate descent over the groups from
+// round-to-nearest, so each row's output error is never above round-to-nearest's.
 QuantizedWeight quantize_clip_searched(const float* weight, int64_t n, int64_t k, const calibration::Hessian& hessian,
                                        const WeightScheme& scheme, const AwqOptions& options);
 

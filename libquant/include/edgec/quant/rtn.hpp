@@ -8,10 +8,13 @@ namespace edgec::quant {
 
 struct RtnOptions {
   // Search the group's range shrink factor p in {1, 1 - 1/grid, ..., 1 - max_shrink} minimising the group's
-  // squared rounding error sum (w - deq(q(w)))^2 (GPTQ's `mse` quantizer option, norm 2).
+  // rounding error sum |w - deq(q(w))|^norm (GPTQ's `mse` quantizer option).
   bool mse_clip = false;
   int grid = 100;
   float max_shrink = 0.8f;
+  // The error norm: sum |w - deq(q(w))|^norm. 2 is the mean squared error; GPTQ's reference uses 2.4, which
+  // weighs large errors more and so clips less.
+  float norm = 2.0f;
 };
 
 // Parameters of one group: the min/max fit, or the best clipped fit when options.mse_clip.
