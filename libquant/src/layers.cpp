@@ -106,6 +106,10 @@ void rewrite_to_qlinear(Graph& graph, const LinearLayer& layer, const QuantizedW
   const PackedWeight packed = pack(weight, scheme.scale_dtype);
   std::string base = graph.nodes[layer.node].inputs[1];
   if (base.size() > 7 && base.compare(base.size() - 7, 7, ".weight") == 0) base.resize(base.size() - 7);
+  // A weight other nodes read too (a tied lm_head) names its quantized copy after the layer's own scope.
+  int readers = 0;
+  for (const auto& other : graph.nodes) readers += static_cast<int>(std::count(other.inputs.begin(), other.inputs.end(), graph.nodes[layer.node].inputs[1]));
+  if (readers > 1 && !graph.nodes[layer.node].scope.empty()) base = graph.nodes[layer.node].scope;
   const int64_t n = layout.out_features, groups = layout.groups();
   const std::string qweight = unique_name(graph, base + ".qweight");
   graph.initializers[qweight] = Tensor::from_values<uint8_t>(DType::u8, {n, layout.row_bytes()}, std::span<const uint8_t>(packed.qweight));

@@ -169,6 +169,7 @@ QuantizeReport quantize_graph(Graph& graph, const calibration::Dataset* data, co
   for (const Selected& item : selected) {
     LayerReport layer;
     layer.name = item.layer.weight;
+    layer.scope = graph.nodes[item.layer.node].scope;
     layer.op = graph.nodes[item.layer.node].qualified_op();
     layer.out_features = item.layer.out_features;
     layer.in_features = item.layer.in_features;

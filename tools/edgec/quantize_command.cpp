@@ -94,7 +94,7 @@ calibration::Dataset load_calibration(const QuantizeArgs& args, const fs::path& 
 Json report_json(const quant::QuantizeReport& report, const QuantizeArgs& args) {
   Json layers = Json::array();
   for (const auto& layer : report.layers)
-    layers.push_back(Json{{"name", layer.name}, {"op", layer.op}, {"out_features", layer.out_features}, {"in_features", layer.in_features},
+    layers.push_back(Json{{"name", layer.name}, {"scope", layer.scope}, {"op", layer.op}, {"out_features", layer.out_features}, {"in_features", layer.in_features},
                           {"scheme", layer.scheme}, {"tokens", layer.tokens}, {"error", layer.error}, {"rtn_error", layer.rtn_error},
                           {"output_energy", layer.output_energy}, {"awq_alpha", layer.awq_alpha}, {"smoothed", layer.smoothed},
                           {"dead_columns", layer.dead_columns}, {"seconds", layer.seconds}});

@@ -43,6 +43,7 @@ void apply_method(const std::string& method, QuantizeOptions& options);
 
 struct LayerReport {
   std::string name;        // the weight's name
+  std::string scope;       // the node's scope (module path), "" when the graph has none
   std::string op;          // edgec.Linear, MatMul, Gemm
   int64_t out_features = 0, in_features = 0;
   std::string scheme;
