@@ -15,5 +15,6 @@ void register_resize(OpRegistry& registry);
 void register_quantize(OpRegistry& registry);
 void register_edgec_ops(OpRegistry& registry);
 void register_attention(OpRegistry& registry);
+void register_qlinear(OpRegistry& registry);
 
 }  // namespace edgec::runtime::detail

@@ -15,6 +15,7 @@ OpRegistry make_default_registry() {
   detail::register_quantize(registry);
   detail::register_edgec_ops(registry);
   detail::register_attention(registry);
+  detail::register_qlinear(registry);
   return registry;
 }
 

@@ -1,0 +1,267 @@
+// Speed of edgec.QLinear against edgec.Linear (f32) on a 4096 x 4096 layer.
+//  * GEMV (one row, decode): median time per call and GB/s of weight bytes read (codes + scales + zeros; the f32
+//    layer reads 64 MiB), at 1 and 2 OpenMP threads. Each variant is replicated until the copies fill
+//    --footprint MiB (default 256) and the calls cycle through them, so weights come from DRAM, not a warm L3.
+//  * GEMM (64 rows, prefill): GFLOP/s (2 * 64 * 4096 * 4096 per call), at 1 and 2 threads.
+// `bench_qgemv [--repeats N] [--footprint MiB] [--isa all|portable|avx2|avx512] [--only NAME] [--threads T]
+// [--no-gemm] [--stat median|min] [--json]`; with --isa all every quantized variant is measured on each code path
+// (EDGEC_ISA), otherwise on the given one (default: the best); --only keeps the variants whose name contains NAME (and
+// f32, the baseline); --stat min reports the fastest run instead of the median.
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "edgec/core/graph.hpp"
+#include "edgec/core/quant_layout.hpp"
+#include "edgec/runtime/executor.hpp"
+
+using namespace edgec;
+using namespace edgec::runtime;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int64_t kN = 4096, kK = 4096, kGemmRows = 64;
+
+struct Variant {
+  std::string name;
+  int bits = 0;            // 0: f32 edgec.Linear
+  int64_t group_size = 0;
+  std::string activations = "float";
+};
+
+uint64_t next_random(uint64_t& state) {
+  state ^= state >> 12;
+  state ^= state << 25;
+  state ^= state >> 27;
+  return state * 2685821657736338717ull;
+}
+
+std::vector<std::byte> random_bytes(size_t n, uint64_t seed, uint8_t mask = 0xFF) {
+  std::vector<std::byte> out(n);
+  uint64_t state = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (size_t i = 0; i < n; i += 8) {
+    const uint64_t r = next_random(state);
+    for (size_t b = 0; b < 8 && i + b < n; ++b) out[i + b] = static_cast<std::byte>(static_cast<uint8_t>(r >> (8 * b)) & mask);
+  }
+  return out;
+}
+
+// Floats in [lo, hi) as f32 or f16 bytes.
+std::vector<std::byte> random_floats(size_t n, uint64_t seed, float lo, float hi, bool half) {
+  std::vector<std::byte> out(n * (half ? 2 : 4));
+  uint64_t state = seed * 0x9E3779B97F4A7C15ull + 7;
+  for (size_t i = 0; i < n; ++i) {
+    const float v = lo + (hi - lo) * static_cast<float>(next_random(state) >> 40) / 16777216.0f;
+    if (half) {
+      const uint16_t h = f32_to_f16(v);
+      std::memcpy(out.data() + 2 * i, &h, 2);
+    } else {
+      std::memcpy(out.data() + 4 * i, &v, 4);
+    }
+  }
+  return out;
+}
+
+// One layer as a one-node graph with its weights as initializers.
+struct Layer {
+  Graph graph;
+  std::unique_ptr<Executor> executor;
+  size_t weight_bytes = 0;
+};
+
+std::unique_ptr<Layer> make_layer(const Variant& v, uint64_t seed) {
+  auto layer = std::make_unique<Layer>();
+  Graph& g = layer->graph;
+  g.name = "bench";
+  g.opset_imports[""] = 17;
+  g.opset_imports["edgec"] = 1;
+  g.inputs.push_back(ValueInfo{"x", {}});
+  g.outputs.push_back(ValueInfo{"y", {}});
+  Node node;
+  node.name = "layer";
+  node.domain = "edgec";
+  node.outputs = {"y"};
+  if (v.bits == 0) {
+    node.op = "Linear";
+    node.inputs = {"x", "w"};
+    g.initializers["w"] = Tensor::owning(DType::f32, {kN, kK}, random_floats(static_cast<size_t>(kN * kK), seed, -0.05f, 0.05f, false));
+  } else {
+    const QuantLayout layout{v.bits, v.group_size, kN, kK, false};
+    node.op = "QLinear";
+    node.inputs = {"x", "qweight", "scales", "zeros"};
+    node.attributes = {{"bits", int64_t{v.bits}}, {"group_size", v.group_size}, {"in_features", kK}, {"activations", v.activations}};
+    g.initializers["qweight"] = Tensor::owning(DType::u8, {kN, layout.row_bytes()}, random_bytes(static_cast<size_t>(kN * layout.row_bytes()), seed));
+    g.initializers["scales"] = Tensor::owning(DType::f16, {kN, layout.groups()},
+                                              random_floats(static_cast<size_t>(kN * layout.groups()), seed + 1, 1e-3f, 2e-3f, true));
+    g.initializers["zeros"] = Tensor::owning(DType::u8, {kN, layout.groups()},
+                                             random_bytes(static_cast<size_t>(kN * layout.groups()), seed + 2, static_cast<uint8_t>(layout.max_code())));
+  }
+  for (const auto& [name, tensor] : g.initializers) layer->weight_bytes += tensor.bytes().size();
+  g.nodes.push_back(std::move(node));
+  layer->executor = std::make_unique<Executor>(g);
+  return layer;
+}
+
+bool g_use_min = false;  // --stat min: the fastest run instead of the median (a loaded machine's noise is one-sided)
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return g_use_min ? v.front() : v[v.size() / 2];
+}
+
+// Median seconds per call, cycling through the layers `repeats` times.
+double time_calls(const std::vector<std::unique_ptr<Layer>>& layers, const HostTensor& x, int repeats, int threads) {
+  omp_set_num_threads(threads);
+  layers.front()->executor->run({{"x", x}});  // warm-up (thread pool, first-touch of the output)
+  std::vector<double> seconds;
+  for (int r = 0; r < repeats; ++r)
+    for (const auto& layer : layers) {
+      const auto start = Clock::now();
+      layer->executor->run({{"x", x}});
+      seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+    }
+  return median(seconds);
+}
+
+HostTensor activations(int64_t rows) {
+  std::vector<float> values(static_cast<size_t>(rows * kK));
+  uint64_t state = 12345;
+  for (float& v : values) v = static_cast<float>(next_random(state) >> 40) / 8388608.0f - 1.0f;
+  return HostTensor::from_values<float>(DType::f32, {rows, kK}, values);
+}
+
+struct Row {
+  std::string name, isa;
+  double weight_mib = 0;
+  double gemv_us[2] = {0, 0}, gemv_gbs[2] = {0, 0}, gemm_gflops[2] = {0, 0};
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int repeats = 9;
+  double footprint_mib = 256;
+  bool json = false;
+  std::string isa_arg, only;
+  std::vector<int> thread_counts{1, 2};
+  bool gemm_enabled = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--json") json = true;
+    else if (arg == "--repeats" && i + 1 < argc) repeats = std::max(1, std::atoi(argv[++i]));
+    else if (arg == "--footprint" && i + 1 < argc) footprint_mib = std::max(0.0, std::atof(argv[++i]));
+    else if (arg == "--isa" && i + 1 < argc) isa_arg = argv[++i];
+    else if (arg == "--only" && i + 1 < argc) only = argv[++i];
+    else if (arg == "--threads" && i + 1 < argc) thread_counts = {std::max(1, std::atoi(argv[++i]))};
+    else if (arg == "--no-gemm") gemm_enabled = false;
+    else if (arg == "--stat" && i + 1 < argc) g_use_min = std::string(argv[++i]) == "min";
+    else {
+      std::cerr << "usage: bench_qgemv [--repeats N] [--footprint MiB] [--isa all|portable|avx2|avx512] [--only NAME] "
+                   "[--threads T] [--no-gemm] [--stat median|min] [--json]\n";
+      return 2;
+    }
+  }
+  std::vector<std::string> isas{""};  // "": the environment's EDGEC_ISA (unset: the best path)
+  if (isa_arg == "all") isas = {"avx512", "avx2", "portable"};
+  else if (!isa_arg.empty()) isas = {isa_arg};
+
+  const std::vector<Variant> variants{
+      {"f32 (edgec.Linear)", 0, 0, "float"},
+      {"W8A16 g128", 8, 128, "float"},
+      {"W4A16 g128", 4, 128, "float"},
+      {"W4A16 g32", 4, 32, "float"},
+      {"W8A8 per-token, per-channel", 8, kK, "int8_dynamic"},
+      {"W8A8 per-token, g128", 8, 128, "int8_dynamic"},
+  };
+  const HostTensor x1 = activations(1), x64 = activations(kGemmRows);
+  const int max_threads = omp_get_max_threads();
+  std::vector<Row> rows;
+  for (const Variant& v : variants) {
+    if (!only.empty() && v.name.find(only) == std::string::npos && v.bits != 0) continue;
+    // Enough copies that the weights do not stay in cache between calls.
+    std::vector<std::unique_ptr<Layer>> layers;
+    layers.push_back(make_layer(v, 1));
+    const double mib = static_cast<double>(layers[0]->weight_bytes) / (1024.0 * 1024.0);
+    const auto copies = static_cast<size_t>(std::clamp(footprint_mib / mib, 1.0, 64.0));
+    while (layers.size() < copies) layers.push_back(make_layer(v, layers.size() + 1));
+    for (const std::string& isa : v.bits == 0 ? std::vector<std::string>{""} : isas) {
+      if (!isa.empty()) setenv("EDGEC_ISA", isa.c_str(), 1);
+      Row row{v.name, v.bits == 0 ? "eigen" : isa.empty() ? (std::getenv("EDGEC_ISA") ? std::getenv("EDGEC_ISA") : "best") : isa, mib};
+      for (const int threads : thread_counts) {
+        const int t = std::min(threads, 2) - 1;
+        const double s = time_calls(layers, x1, repeats, threads);
+        row.gemv_us[t] = s * 1e6;
+        row.gemv_gbs[t] = static_cast<double>(layers[0]->weight_bytes) / s / 1e9;
+        if (!gemm_enabled) continue;
+        // GEMM: one copy (compute-bound; the portable W8A8 loop is slow, one run is enough to see it).
+        const int gemm_repeats = v.bits != 0 && isa == "portable" ? 1 : std::max(1, repeats / 3);
+        std::vector<double> gemm;
+        omp_set_num_threads(threads);
+        layers[0]->executor->run({{"x", x64}});
+        for (int r = 0; r < gemm_repeats; ++r) {
+          const auto start = Clock::now();
+          layers[0]->executor->run({{"x", x64}});
+          gemm.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+        }
+        row.gemm_gflops[t] = 2.0 * kGemmRows * kN * kK / median(gemm) / 1e9;
+      }
+      rows.push_back(row);
+      std::cerr << "  " << row.name << " [" << row.isa << "] done\n";
+    }
+    if (isas.size() > 1 || !isas[0].empty()) unsetenv("EDGEC_ISA");
+  }
+  omp_set_num_threads(max_threads);
+
+  const double f32_us[2] = {rows[0].gemv_us[0], rows[0].gemv_us[1]};  // the f32 layer always runs first
+  if (json) {
+    nlohmann::ordered_json report = nlohmann::ordered_json::array();
+    for (const Row& r : rows)
+      report.push_back({{"variant", r.name}, {"isa", r.isa}, {"weight_mib", r.weight_mib},
+                        {"gemv_us", {r.gemv_us[0], r.gemv_us[1]}}, {"gemv_weight_gbs", {r.gemv_gbs[0], r.gemv_gbs[1]}},
+                        {"gemv_speedup_vs_f32", {f32_us[0] / r.gemv_us[0], f32_us[1] / r.gemv_us[1]}},
+                        {"gemm64_gflops", {r.gemm_gflops[0], r.gemm_gflops[1]}}, {"threads", {1, 2}}, {"repeats", repeats},
+                        {"statistic", g_use_min ? "min" : "median"}});
+    std::cout << report.dump(2) << '\n';
+    return 0;
+  }
+  std::cout << "4096 x 4096 layer; GEMV = 1 row (" << (g_use_min ? "fastest" : "median") << " of " << repeats
+            << " rounds over the copies), GEMM = " << kGemmRows
+            << " rows; T1/T2 = 1/2 threads\n";
+  std::cout << std::left << std::setw(30) << "variant" << std::setw(9) << "isa" << std::right << std::setw(9) << "MiB"
+            << std::setw(10) << "T1 us" << std::setw(9) << "T1 GB/s" << std::setw(8) << "T1 x" << std::setw(10) << "T2 us"
+            << std::setw(9) << "T2 GB/s" << std::setw(8) << "T2 x" << std::setw(11) << "GEMM T1" << std::setw(11) << "GEMM T2"
+            << "\n";
+  std::cout << std::setw(30 + 9 + 9 + 10 + 9 + 8 + 10 + 9 + 8 + 11 + 11) << "(x: GEMV speed-up over f32; GEMM in GFLOP/s)" << "\n";
+  // A column that was not measured (--threads, --no-gemm) prints as "-".
+  const auto cell = [](int width, double value) {
+    std::ostringstream text;
+    if (value > 0 && std::isfinite(value)) text << std::fixed << std::setprecision(1) << value;
+    else text << "-";
+    std::cout << std::setw(width) << text.str();
+  };
+  for (const Row& r : rows) {
+    std::cout << std::left << std::setw(30) << r.name << std::setw(9) << r.isa << std::right;
+    cell(9, r.weight_mib);
+    for (int t = 0; t < 2; ++t) {
+      cell(10, r.gemv_us[t]);
+      cell(9, r.gemv_gbs[t]);
+      cell(8, r.gemv_us[t] > 0 ? f32_us[t] / r.gemv_us[t] : 0.0);
+    }
+    cell(11, r.gemm_gflops[0]);
+    cell(11, r.gemm_gflops[1]);
+    std::cout << "\n";
+  }
+  return 0;
+}

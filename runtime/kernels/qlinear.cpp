@@ -1,0 +1,473 @@
+// edgec.QLinear (docs/ir-ops.md): a Linear whose weight is group-wise quantized (libcore quant_layout.hpp).
+// This file validates the node, picks the code path for the CPU (and EDGEC_ISA), prepares the activations,
+// splits the output channels over OpenMP threads and holds the portable paths; the SIMD kernels are in
+// qlinear_avx2.cpp and qlinear_avx512.cpp (docs/runtime.md, "Quantized kernels").
+//
+// Determinism: each output element is computed by one thread, in an order fixed by the shape and the path, so
+// results do not depend on the thread count. The W8A8 paths are bit-identical to one another: the group sums
+// are exact integers and the float steps are the same, in the same order, everywhere:
+//     acc = 0; for g ascending: acc = fma(s[n,g], float(isum[t,n,g]), acc);   y = fma(sx[t], acc, b[n])
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "edgec/core/error.hpp"
+#include "edgec/core/quant_layout.hpp"
+#include "kernels/gemm.hpp"
+#include "kernels/kernel_util.hpp"
+#include "kernels/qlinear_kernels.hpp"
+#include "kernels/registration.hpp"
+
+namespace edgec::runtime::detail {
+namespace {
+
+using qlinear::FloatRows;
+using qlinear::Int8Rows;
+using qlinear::Weights;
+
+enum class Activations { f32, int8_dynamic, int8_static };
+
+struct Attrs {
+  int bits = 0;
+  int64_t group_size = 0;
+  int64_t in_features = 0;
+  Activations activations = Activations::f32;
+};
+
+// Reads and checks the attributes; returns "" when they are valid, else what is wrong.
+std::string read_attrs(const Node& node, Attrs& out) {
+  const auto int_attr = [&](const char* key, int64_t& value) -> std::string {
+    const auto it = node.attributes.find(key);
+    if (it == node.attributes.end()) return std::string("attribute '") + key + "' is missing";
+    const auto* v = std::get_if<int64_t>(&it->second);
+    if (!v) return std::string("attribute '") + key + "' must be an int";
+    value = *v;
+    return {};
+  };
+  int64_t bits = 0;
+  if (auto problem = int_attr("bits", bits); !problem.empty()) return problem;
+  if (auto problem = int_attr("group_size", out.group_size); !problem.empty()) return problem;
+  if (auto problem = int_attr("in_features", out.in_features); !problem.empty()) return problem;
+  if (bits < 0 || bits > 8 || !quant_bits_supported(static_cast<int>(bits)))
+    return "bits=" + std::to_string(bits) + " is not supported (2, 3, 4 or 8)";
+  out.bits = static_cast<int>(bits);
+  if (out.in_features < 1) return "in_features=" + std::to_string(out.in_features) + " must be at least 1";
+  if (out.group_size < 1 || out.group_size > out.in_features)
+    return "group_size=" + std::to_string(out.group_size) + " must be in [1, in_features=" + std::to_string(out.in_features) + "]";
+  if (node.has_attribute("activations") && !std::holds_alternative<std::string>(node.attributes.at("activations")))
+    return "attribute 'activations' must be a string";
+  const std::string activations = node.attr_string("activations", "float");
+  if (activations == "float") out.activations = Activations::f32;
+  else if (activations == "int8_dynamic") out.activations = Activations::int8_dynamic;
+  else if (activations == "int8_static") out.activations = Activations::int8_static;
+  else return "activations='" + activations + "' is not supported (float, int8_dynamic, int8_static)";
+  if (out.activations != Activations::f32 && out.bits != 8)
+    return "activations='" + activations + "' requires bits=8, got bits=" + std::to_string(out.bits);
+  return {};
+}
+
+void check_qlinear(const Node& node, int64_t) {
+  Attrs attrs;
+  if (const std::string problem = read_attrs(node, attrs); !problem.empty()) throw Error(ErrorCategory::input, problem);
+}
+
+// ---- code path selection -------------------------------------------------------------------------------------
+
+enum class Isa { portable = 0, avx2 = 1, avx512 = 2 };
+
+struct CpuFeatures {
+  bool avx2 = false;    // AVX2 + FMA + F16C
+  bool avx512 = false;  // AVX-512 F, BW, VL, DQ (+ the AVX2 set)
+  bool vnni = false;    // AVX-512 VNNI
+};
+
+const CpuFeatures& cpu_features() {
+  static const CpuFeatures features = [] {
+    CpuFeatures f;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    f.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    f.avx512 = f.avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    f.vnni = f.avx512 && __builtin_cpu_supports("avx512vnni");
+#endif
+    return f;
+  }();
+  return features;
+}
+
+// The best path the CPU has, capped by EDGEC_ISA (portable | avx2 | avx512; unset or "auto": no cap).
+Isa isa_limit(const KernelContext& ctx) {
+  const CpuFeatures& cpu = cpu_features();
+  Isa best = cpu.avx512 ? Isa::avx512 : cpu.avx2 ? Isa::avx2 : Isa::portable;
+  const char* env = std::getenv("EDGEC_ISA");
+  if (!env || !*env) return best;
+  const std::string value = env;
+  Isa cap = Isa::avx512;
+  if (value == "portable") cap = Isa::portable;
+  else if (value == "avx2") cap = Isa::avx2;
+  else if (value == "avx512" || value == "auto") cap = Isa::avx512;
+  else ctx.fail("EDGEC_ISA='" + value + "' is not one of portable, avx2, avx512, auto");
+  return std::min(best, cap);
+}
+
+// ---- portable paths -------------------------------------------------------------------------------------------
+
+void load_scales(const Weights& w, int64_t row, float* out) {
+  if (w.scales_f32) {
+    std::memcpy(out, w.scales_f32 + row * w.groups, static_cast<size_t>(w.groups) * sizeof(float));
+    return;
+  }
+  for (int64_t g = 0; g < w.groups; ++g) out[g] = f16_to_f32(w.scales_f16[row * w.groups + g]);
+}
+
+// The codes of one row as integers.
+void unpack_row(const Weights& w, int64_t row, int32_t* out) {
+  const uint8_t* p = w.codes + row * w.row_bytes;
+  const int64_t k = w.k;
+  switch (w.bits) {
+    case 8:
+      for (int64_t i = 0; i < k; ++i) out[i] = p[i];
+      return;
+    case 4:
+      for (int64_t i = 0; i + 1 < k; i += 2) {
+        out[i] = p[i / 2] & 0x0F;
+        out[i + 1] = p[i / 2] >> 4;
+      }
+      if (k % 2) out[k - 1] = p[k / 2] & 0x0F;
+      return;
+    case 2: {
+      int64_t i = 0;
+      for (; i + 3 < k; i += 4) {
+        const uint8_t b = p[i / 4];
+        out[i] = b & 3;
+        out[i + 1] = (b >> 2) & 3;
+        out[i + 2] = (b >> 4) & 3;
+        out[i + 3] = b >> 6;
+      }
+      for (; i < k; ++i) out[i] = unpack_code(p, 2, i);
+      return;
+    }
+    default:
+      for (int64_t i = 0; i < k; ++i) out[i] = unpack_code(p, w.bits, i);
+  }
+}
+
+// Dequantized row, w[k] = (q - z) * s, the value every path agrees to within float rounding.
+void dequantize_row(const Weights& w, int64_t row, int32_t* codes, float* scales, float* out) {
+  unpack_row(w, row, codes);
+  load_scales(w, row, scales);
+  for (int64_t g = 0; g < w.groups; ++g) {
+    const int64_t k0 = g * w.group_size, k1 = std::min(w.k, k0 + w.group_size);
+    const int z = w.zero(row, g);
+    for (int64_t k = k0; k < k1; ++k) out[k] = static_cast<float>(codes[k] - z) * scales[g];
+  }
+}
+
+// Weight-only, portable. One row: per channel, per group s * sum (q - z) * x with eight partial sums. Several
+// rows: blocks of channels are dequantized to f32 and multiplied with the f32 GEMM (gemm.hpp).
+constexpr int64_t kPortableBlock = 32;
+
+void wo_portable(const Weights& w, const FloatRows& x, float* y, int64_t n_begin, int64_t n_end) {
+  const int64_t K = w.k;
+  std::vector<int32_t> codes(static_cast<size_t>(K));
+  std::vector<float> scales(static_cast<size_t>(w.groups));
+  if (x.rows == 1) {
+    for (int64_t n = n_begin; n < n_end; ++n) {
+      unpack_row(w, n, codes.data());
+      load_scales(w, n, scales.data());
+      float acc = 0.0f;
+      for (int64_t g = 0; g < w.groups; ++g) {
+        const int64_t k0 = g * w.group_size, len = std::min(w.k, k0 + w.group_size) - k0;
+        const int z = w.zero(n, g);
+        float part[8] = {};
+        int64_t i = 0;
+        for (; i + 8 <= len; i += 8)
+          for (int l = 0; l < 8; ++l) part[l] += static_cast<float>(codes[k0 + i + l] - z) * x.x[k0 + i + l];
+        for (; i < len; ++i) part[0] += static_cast<float>(codes[k0 + i] - z) * x.x[k0 + i];
+        const float sum = ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
+        acc += scales[g] * sum;
+      }
+      y[n] = acc + (w.bias ? w.bias[n] : 0.0f);
+    }
+    return;
+  }
+  std::vector<float> scratch(static_cast<size_t>(kPortableBlock * K));
+  for (int64_t n0 = n_begin; n0 < n_end; n0 += kPortableBlock) {
+    const int64_t count = std::min(kPortableBlock, n_end - n0);
+    for (int64_t j = 0; j < count; ++j) dequantize_row(w, n0 + j, codes.data(), scales.data(), scratch.data() + j * K);
+    gemm<float>(x.rows, count, K, x.x, K, scratch.data(), K, true, y + n0, w.n);
+    if (w.bias)
+      for (int64_t t = 0; t < x.rows; ++t)
+        for (int64_t j = 0; j < count; ++j) y[t * w.n + n0 + j] += w.bias[n0 + j];
+  }
+}
+
+// W8A8, portable: the contract's formula, straight.
+void w8a8_portable(const Weights& w, const Int8Rows& x, float* y, int64_t n_begin, int64_t n_end) {
+  const int64_t K = w.k;
+  std::vector<int32_t> codes(static_cast<size_t>(K));
+  std::vector<float> scales(static_cast<size_t>(w.groups));
+  for (int64_t n = n_begin; n < n_end; ++n) {
+    unpack_row(w, n, codes.data());
+    load_scales(w, n, scales.data());
+    for (int64_t t = 0; t < x.rows; ++t) {
+      const int8_t* xq = x.xq + t * x.row_stride;
+      float acc = 0.0f;
+      for (int64_t g = 0; g < w.groups; ++g) {
+        const int64_t k0 = g * w.group_size, len = std::min(K, k0 + w.group_size) - k0;
+        const int32_t z = w.zero(n, g);
+        const int8_t* xg = xq + g * x.group_stride;
+        int64_t sum = 0;  // exact; the contract's int32 sum (the SIMD paths wrap like int32 if it ever overflowed)
+        for (int64_t i = 0; i < len; ++i) sum += (codes[k0 + i] - z) * xg[i];
+        acc = std::fma(scales[g], static_cast<float>(static_cast<int32_t>(sum)), acc);
+      }
+      y[t * w.n + n] = std::fma(x.sx[t], acc, w.bias ? w.bias[n] : 0.0f);
+    }
+  }
+}
+
+float absmax_portable(const float* x, int64_t k) {
+  float best = 0.0f;
+  for (int64_t i = 0; i < k; ++i) {
+    const float a = std::fabs(x[i]);
+    if (a > best) best = a;  // NaN is ignored
+  }
+  return best;
+}
+
+void quantize_row_portable(const float* x, int64_t k, int64_t group_size, int64_t group_stride, float sx, int8_t* xq,
+                           int32_t* xsum) {
+  const int64_t groups = (k + group_size - 1) / group_size;
+  for (int64_t g = 0; g < groups; ++g) {
+    const int64_t k0 = g * group_size, len = std::min(group_size, k - k0);
+    int8_t* out = xq + g * group_stride;
+    int32_t total = 0;
+    for (int64_t i = 0; i < len; ++i) {
+      float r = std::nearbyint(x[k0 + i] / sx);  // round half to even (default rounding mode)
+      if (!(r >= -127.0f)) r = -127.0f;            // also NaN, like the SIMD clamps
+      if (r > 127.0f) r = 127.0f;
+      out[i] = static_cast<int8_t>(r);
+      total += static_cast<int32_t>(r);
+    }
+    std::fill(out + len, out + group_stride, int8_t{0});
+    xsum[g] = total;
+  }
+}
+
+// ---- driver ---------------------------------------------------------------------------------------------------
+
+// Output channels are cut into blocks of this many (a multiple of every kernel's tile), a partition fixed by the
+// shape. Every output is computed inside its block in an order that depends on the shape only, never on the thread
+// that runs the block, so OpenMP may hand blocks out dynamically: a thread that the OS pre-empts (the machine is
+// shared) does not hold the others up at the end of the loop. Small products stay on one thread.
+constexpr int64_t kChannelBlock = 16;
+constexpr int64_t kParallelWork = int64_t{1} << 17;
+
+template <class Body>
+void for_channel_blocks(int64_t n, int64_t work_per_channel, size_t scratch_floats, Body&& body) {
+  const int64_t blocks = (n + kChannelBlock - 1) / kChannelBlock;
+  const bool parallel = blocks > 1 && n * work_per_channel >= kParallelWork;
+#pragma omp parallel if (parallel)
+  {
+    // Uninitialised (the kernels write before they read): zeroing it would cost as much as a small product.
+    const std::unique_ptr<float[]> scratch(scratch_floats ? new float[scratch_floats] : nullptr);
+#pragma omp for schedule(dynamic)
+    for (int64_t b = 0; b < blocks; ++b)
+      body(b * kChannelBlock, std::min(n, (b + 1) * kChannelBlock), scratch.get());
+  }
+}
+
+// x with each full step of `step` columns reordered as the SIMD kernels read it (qlinear_kernels.hpp).
+std::vector<float> permute_x(const float* x, int64_t rows, int64_t k, int64_t step, const int32_t* order) {
+  std::vector<float> out(static_cast<size_t>(rows * k));
+  const int64_t full = k / step * step;
+  for (int64_t t = 0; t < rows; ++t) {
+    const float* src = x + t * k;
+    float* dst = out.data() + t * k;
+    for (int64_t b = 0; b < full; b += step)
+      for (int64_t p = 0; p < step; ++p) dst[b + p] = src[b + order[p]];
+    std::copy(src + full, src + k, dst + full);
+  }
+  return out;
+}
+
+void run_weight_only(const Weights& w, Isa isa, const float* x, int64_t rows, float* y) {
+  // AVX-512 kernels: bits 2, 3, 4, 8 in steps of 32 columns; AVX2: bits 4, 8 in steps of 16. A group must be
+  // whole steps (the last, ragged group ends with a scalar tail).
+  if (isa == Isa::avx512 && w.group_size % 32 != 0) isa = Isa::avx2;
+  if (isa == Isa::avx2 && !((w.bits == 4 || w.bits == 8) && w.group_size % 16 == 0)) isa = Isa::portable;
+  std::vector<float> permuted;
+  if (isa != Isa::portable && w.bits != 8) {
+    int32_t order[32];
+    const int64_t step = isa == Isa::avx512 ? 32 : 16;
+    if (isa == Isa::avx512) qlinear::avx512_column_order(w.bits, order);
+    else qlinear::avx2_column_order(w.bits, order);
+    permuted = permute_x(x, rows, w.k, step, order);
+    x = permuted.data();
+  }
+  // One row of 8-bit weights: the SIMD kernels need the sum of x over each group's full steps.
+  std::vector<float> group_sums;
+  if (isa != Isa::portable && w.bits == 8 && rows == 1) {
+    const int64_t step = isa == Isa::avx512 ? 32 : 16, full = w.k / step * step;
+    group_sums.resize(static_cast<size_t>(rows * w.groups));
+    for (int64_t t = 0; t < rows; ++t)
+      for (int64_t g = 0; g < w.groups; ++g) {
+        double sum = 0;
+        for (int64_t k = g * w.group_size; k < std::min(full, (g + 1) * w.group_size); ++k) sum += x[t * w.k + k];
+        group_sums[static_cast<size_t>(t * w.groups + g)] = static_cast<float>(sum);
+      }
+  }
+  const FloatRows xr{rows, x, group_sums.empty() ? nullptr : group_sums.data()};
+  const int64_t work = rows * w.k;
+  switch (isa) {
+    case Isa::avx512:
+      for_channel_blocks(w.n, work, qlinear::avx512_scratch_floats(w), [&](int64_t n0, int64_t n1, float* s) {
+        qlinear::wo_avx512(w, xr, y, n0, n1, s);
+      });
+      return;
+    case Isa::avx2:
+      for_channel_blocks(w.n, work, qlinear::avx2_scratch_floats(w), [&](int64_t n0, int64_t n1, float* s) {
+        qlinear::wo_avx2(w, xr, y, n0, n1, s);
+      });
+      return;
+    case Isa::portable:
+      for_channel_blocks(w.n, work, 0, [&](int64_t n0, int64_t n1, float*) { wo_portable(w, xr, y, n0, n1); });
+      return;
+  }
+}
+
+void run_w8a8(const KernelContext& ctx, const Weights& w, Isa isa, const float* x, int64_t rows, const float* static_scale,
+              float* y) {
+  const bool vnni = isa == Isa::avx512 && cpu_features().vnni;
+  if (isa == Isa::avx512 && !vnni) isa = Isa::avx2;
+  const int64_t chunk = vnni ? 64 : isa == Isa::avx2 ? 32 : 1;
+  const int64_t K = w.k, groups = w.groups;
+  const int64_t group_stride = (w.group_size + chunk - 1) / chunk * chunk;
+  const int64_t row_stride = groups * group_stride;
+  std::vector<int8_t> xq(static_cast<size_t>(rows * row_stride));
+  std::vector<int32_t> xsum(static_cast<size_t>(rows * groups));
+  std::vector<float> sx(static_cast<size_t>(rows));
+  parallel_for(rows, K * 4, [&](int64_t t) {
+    const float* row = x + t * K;
+    float scale = 1.0f;
+    if (static_scale) {
+      scale = *static_scale;
+    } else {
+      const float amax = vnni ? qlinear::absmax_avx512(row, K) : isa == Isa::avx2 ? qlinear::absmax_avx2(row, K) : absmax_portable(row, K);
+      if (amax > 0.0f) scale = amax / 127.0f;
+    }
+    sx[static_cast<size_t>(t)] = scale;
+    int8_t* out = xq.data() + t * row_stride;
+    int32_t* sums = xsum.data() + t * groups;
+    if (vnni) qlinear::quantize_row_avx512(row, K, w.group_size, group_stride, scale, out, sums);
+    else if (isa == Isa::avx2) qlinear::quantize_row_avx2(row, K, w.group_size, group_stride, scale, out, sums);
+    else quantize_row_portable(row, K, w.group_size, group_stride, scale, out, sums);
+  });
+  for (int64_t t = 0; t < rows; ++t)
+    if (!std::isfinite(sx[static_cast<size_t>(t)]))
+      ctx.fail("row " + std::to_string(t) + " of x holds an infinite value: its int8 activation scale is not finite");
+  // The kernels read the group sums transposed, [groups][rows].
+  std::vector<int32_t> xsum_t(static_cast<size_t>(rows * groups));
+  for (int64_t t = 0; t < rows; ++t)
+    for (int64_t g = 0; g < groups; ++g) xsum_t[static_cast<size_t>(g * rows + t)] = xsum[static_cast<size_t>(t * groups + g)];
+  const Int8Rows xr{rows, xq.data(), row_stride, group_stride, xsum_t.data(), sx.data()};
+  const int64_t work = rows * K / 4;
+  if (vnni) {
+    for_channel_blocks(w.n, work, qlinear::avx512_scratch_floats(w), [&](int64_t n0, int64_t n1, float* s) {
+      qlinear::w8a8_vnni(w, xr, y, n0, n1, s);
+    });
+  } else if (isa == Isa::avx2) {
+    for_channel_blocks(w.n, work, qlinear::avx2_scratch_floats(w), [&](int64_t n0, int64_t n1, float* s) {
+      qlinear::w8a8_avx2(w, xr, y, n0, n1, s);
+    });
+  } else {
+    for_channel_blocks(w.n, work, 0, [&](int64_t n0, int64_t n1, float*) { w8a8_portable(w, xr, y, n0, n1); });
+  }
+}
+
+std::string dims_text(std::initializer_list<int64_t> dims) {
+  std::string out = "[";
+  for (const int64_t d : dims) out += (out.size() > 1 ? "," : "") + std::to_string(d);
+  return out + "]";
+}
+
+std::vector<HostTensor> run_qlinear(const KernelContext& ctx) {
+  Attrs attrs;
+  if (const std::string problem = read_attrs(ctx.node(), attrs); !problem.empty()) ctx.fail(problem);
+  const int64_t K = attrs.in_features;
+  const QuantLayout layout{attrs.bits, attrs.group_size, 0, K, false};
+  const int64_t groups = layout.groups(), row_bytes = layout.row_bytes();
+
+  const HostTensor& x = ctx.input(0);
+  if (x.dtype() != DType::f32 || x.rank() < 1 || x.dims().back() != K)
+    ctx.fail("x must be f32 [..., " + std::to_string(K) + "] (in_features), got " + describe(x));
+  const HostTensor& qweight = ctx.input(1);
+  if (qweight.dtype() != DType::u8 || qweight.rank() != 2 || qweight.dims()[1] != row_bytes)
+    ctx.fail("qweight must be u8 [N, " + std::to_string(row_bytes) + "] (in_features " + std::to_string(K) + " x " +
+             std::to_string(attrs.bits) + " bits), got " + describe(qweight));
+  const int64_t N = qweight.dims()[0];
+  const HostTensor& scales = ctx.input(2);
+  if ((scales.dtype() != DType::f32 && scales.dtype() != DType::f16) || scales.rank() != 2 || scales.dims()[0] != N ||
+      scales.dims()[1] != groups)
+    ctx.fail("scales must be f32 or f16 " + dims_text({N, groups}) + " (group_size " + std::to_string(attrs.group_size) +
+             "), got " + describe(scales));
+  Weights w;
+  w.bits = attrs.bits;
+  w.group_size = attrs.group_size;
+  w.n = N;
+  w.k = K;
+  w.groups = groups;
+  w.row_bytes = row_bytes;
+  w.codes = qweight.data<uint8_t>();
+  if (scales.dtype() == DType::f32) w.scales_f32 = scales.data<float>();
+  else w.scales_f16 = reinterpret_cast<const uint16_t*>(scales.raw());
+  if (ctx.has_input(3)) {
+    const HostTensor& zeros = ctx.input(3);
+    if (zeros.dtype() != DType::u8 || zeros.rank() != 2 || zeros.dims()[0] != N || zeros.dims()[1] != groups)
+      ctx.fail("zeros must be u8 " + dims_text({N, groups}) + ", got " + describe(zeros));
+    w.zeros = zeros.data<uint8_t>();
+  }
+  if (ctx.has_input(4)) {
+    const HostTensor& bias = ctx.input(4);
+    if (bias.dtype() != DType::f32 || bias.elements() != N)
+      ctx.fail("bias must be f32 [" + std::to_string(N) + "], got " + describe(bias));
+    w.bias = bias.data<float>();
+  }
+  const float* static_scale = nullptr;
+  if (attrs.activations == Activations::int8_static) {
+    if (!ctx.has_input(5)) ctx.fail("activations='int8_static' needs act_scale (input 6)");
+    const HostTensor& act_scale = ctx.input(5);
+    if (act_scale.dtype() != DType::f32 || act_scale.elements() != 1 || act_scale.rank() > 1)
+      ctx.fail("act_scale must be an f32 scalar or [1], got " + describe(act_scale));
+    static_scale = act_scale.data<float>();
+    if (!(*static_scale > 0.0f) || !std::isfinite(*static_scale))
+      ctx.fail("act_scale must be positive and finite, got " + std::to_string(*static_scale));
+  } else if (ctx.has_input(5)) {
+    ctx.fail("act_scale (input 6) is only read with activations='int8_static'");
+  }
+
+  if (ctx.observed()) ctx.notify_linear_input(x);
+  std::vector<int64_t> dims = x.dims();
+  dims.back() = N;
+  HostTensor y = HostTensor::empty(DType::f32, dims);
+  const int64_t rows = x.elements() / K;
+  if (rows > 0 && N > 0) {
+    const Isa isa = isa_limit(ctx);
+    float* py = y.mutable_data<float>();
+    if (attrs.activations == Activations::f32) run_weight_only(w, isa, x.data<float>(), rows, py);
+    else run_w8a8(ctx, w, isa, x.data<float>(), rows, static_scale, py);
+  }
+  if (ctx.observed()) ctx.notify_linear_output(y);
+  return {y};
+}
+
+}  // namespace
+
+void register_qlinear(OpRegistry& registry) { registry.add("edgec", "QLinear", run_qlinear, check_qlinear); }
+
+}  // namespace edgec::runtime::detail
