@@ -114,8 +114,13 @@ RawImages read_idx_images(const fs::path& file) {
   images.count = big_endian(&bytes[4]);
   images.height = big_endian(&bytes[8]);
   images.width = big_endian(&bytes[12]);
-  const uint64_t expected = 16 + static_cast<uint64_t>(images.count) * static_cast<uint64_t>(images.height * images.width);
-  if (bytes.size() != expected)
+  if (images.count == 0 || images.height == 0 || images.width == 0)
+    throw_input_error(file.string(), "IDX header says " + std::to_string(images.count) + " images of " + std::to_string(images.height) +
+                                         "x" + std::to_string(images.width) + ": no pixels to calibrate on");
+  // Each factor is below 2^32: compare by division so a crafted header cannot wrap the product past 2^64.
+  const uint64_t image_bytes = static_cast<uint64_t>(images.height) * static_cast<uint64_t>(images.width);
+  const uint64_t data_bytes = bytes.size() - 16;
+  if (data_bytes % image_bytes != 0 || data_bytes / image_bytes != static_cast<uint64_t>(images.count))
     throw_input_error(file.string(), "IDX header says " + std::to_string(images.count) + " images of " +
                                          std::to_string(images.height) + "x" + std::to_string(images.width) + " but the data is " +
                                          std::to_string(bytes.size() - 16) + " bytes");
@@ -160,12 +165,14 @@ Dataset token_windows(const fs::path& file, const TokenWindows& options) {
   Dataset set;
   const int64_t total = static_cast<int64_t>(ids.size());
   const int64_t length = std::min(options.sequence_length, total);
+  // A file no longer than one window is that one window (more samples would all be the same copy of it).
+  const int64_t samples = length == total ? 1 : options.samples;
   std::mt19937_64 rng(options.seed);
-  for (int64_t i = 0; i < options.samples; ++i) {
+  for (int64_t i = 0; i < samples; ++i) {
     const int64_t start = static_cast<int64_t>(rng() % static_cast<uint64_t>(total - length + 1));
     set.samples.push_back(token_sample({ids.begin() + start, ids.begin() + start + length}));
   }
-  set.description = std::to_string(options.samples) + " windows of " + std::to_string(length) + " tokens from " +
+  set.description = std::to_string(samples) + (samples == 1 ? " window of " : " windows of ") + std::to_string(length) + " tokens from " +
                     file.string() + " (seed " + std::to_string(options.seed) + ")";
   return set;
 }

@@ -35,7 +35,12 @@ namespace {
 
 float round_scale(float scale, DType dtype) {
   if (dtype != DType::f16) return scale;
-  float rounded = f16_to_f32(f32_to_f16(scale));
+  const uint16_t bits = f32_to_f16(scale);
+  float rounded = f16_to_f32(bits);
+  // Round up, not to nearest: a smaller scale's grid would not reach the group's extreme values, clipping them
+  // by up to max_code * (scale - rounded) (several steps at 8 bits when the scale is an f16 subnormal, i.e.
+  // any 8-bit group with a range below 255 * 2^-14 ~ 0.016). bits + 1 is the next f16 up for a positive scale.
+  if (rounded < scale) rounded = f16_to_f32(static_cast<uint16_t>(bits + 1));
   // A scale that underflows f16 would make every code saturate; keep the smallest normal instead.
   if (!(rounded > 0.0f)) rounded = f16_to_f32(0x0400);
   return rounded;

@@ -41,8 +41,8 @@ struct GroupParams {
 };
 
 // Min/max fit of one group's values (the range always includes 0, as GPTQ's quantizer), the range
-// multiplied by `shrink` (1 = no clipping). The scale is rounded to the scheme's scale dtype before the
-// zero point is chosen, so codes are computed against the scale that is stored.
+// multiplied by `shrink` (1 = no clipping). The scale is rounded up to the scheme's scale dtype (so the grid
+// still spans the range) before the zero point is chosen, so codes are computed against the scale that is stored.
 GroupParams fit_group(const float* values, int64_t count, const WeightScheme& scheme, float shrink = 1.0f);
 
 // The code of `value` under `params` (round half to even, clamped to [0, 2^bits - 1]).

@@ -1,0 +1,104 @@
+#pragma once
+// Shared helpers of the libquant / calibration tests: seeded random data, synthetic correlated activations,
+// direct (test-side) error formulas, and running a callable at a given OpenMP thread count.
+#include <doctest/doctest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "edgec/calibration/hessian.hpp"
+#include "edgec/quant/scheme.hpp"
+
+namespace edgec::quant::test {
+
+// Deterministic pseudo-random numbers (xorshift64*), independent of the standard library's distributions.
+struct Random {
+  uint64_t state;
+  explicit Random(uint64_t seed) : state(seed * 2654435761u + 0x9E3779B97F4A7C15ull) {}
+  uint64_t bits() {
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    return state * 2685821657736338717ull;
+  }
+  // Uniform in [0, 1).
+  double uniform() { return static_cast<double>(bits() >> 11) / 9007199254740992.0; }
+  float uniform(float lo, float hi) { return lo + (hi - lo) * static_cast<float>(uniform()); }
+  int integer(int lo, int hi) { return lo + static_cast<int>(bits() % static_cast<uint64_t>(hi - lo + 1)); }
+  // Standard normal (Box-Muller).
+  double normal() {
+    const double u1 = 1.0 - uniform(), u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+  std::vector<float> normals(size_t n, double scale = 1.0) {
+    std::vector<float> v(n);
+    for (float& e : v) e = static_cast<float>(scale * normal());
+    return v;
+  }
+};
+
+// X = Z A [t, k]: i.i.d. normal Z mixed by a random dense A (identity plus a strong random part), so the
+// Hessian is far from diagonal; channel j is further scaled by `channel_scale[j]` when given.
+inline std::vector<float> correlated_inputs(int64_t t, int64_t k, uint64_t seed, const std::vector<float>& channel_scale = {}) {
+  Random rng(seed);
+  const std::vector<float> z = rng.normals(static_cast<size_t>(t * k));
+  std::vector<double> a(static_cast<size_t>(k * k));
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < k; ++j)
+      a[static_cast<size_t>(i * k + j)] = (i == j ? 0.5 : 0.0) + rng.normal() / std::sqrt(static_cast<double>(k));
+  std::vector<float> x(static_cast<size_t>(t * k));
+  for (int64_t r = 0; r < t; ++r)
+    for (int64_t j = 0; j < k; ++j) {
+      double sum = 0.0;
+      for (int64_t i = 0; i < k; ++i) sum += static_cast<double>(z[static_cast<size_t>(r * k + i)]) * a[static_cast<size_t>(i * k + j)];
+      if (!channel_scale.empty()) sum *= channel_scale[static_cast<size_t>(j)];
+      x[static_cast<size_t>(r * k + j)] = static_cast<float>(sum);
+    }
+  return x;
+}
+
+inline calibration::Hessian hessian_of(const std::vector<float>& x, int64_t k) {
+  calibration::Hessian h(k);
+  h.add(x.data(), static_cast<int64_t>(x.size()) / k);
+  return h;
+}
+
+// sum_t ||(W - W_hat) x_t||^2 / T computed directly (double), W and W_hat [n, k], X [t, k].
+inline double direct_output_error(const std::vector<float>& w, const std::vector<float>& w_hat, int64_t n, int64_t k,
+                                  const std::vector<float>& x) {
+  const int64_t t = static_cast<int64_t>(x.size()) / k;
+  double total = 0.0;
+  for (int64_t r = 0; r < t; ++r)
+    for (int64_t o = 0; o < n; ++o) {
+      double y = 0.0;
+      for (int64_t j = 0; j < k; ++j)
+        y += (static_cast<double>(w[static_cast<size_t>(o * k + j)]) - static_cast<double>(w_hat[static_cast<size_t>(o * k + j)])) *
+             static_cast<double>(x[static_cast<size_t>(r * k + j)]);
+      total += y * y;
+    }
+  return total / static_cast<double>(t);
+}
+
+// Runs `fn` with `threads` OpenMP threads, restoring the previous count.
+template <typename Fn>
+auto with_threads(int threads, Fn&& fn) {
+  const int previous = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  auto result = fn();
+  omp_set_num_threads(previous);
+  return result;
+}
+
+inline bool same_params(const std::vector<GroupParams>& a, const std::vector<GroupParams>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::memcmp(&a[i].scale, &b[i].scale, sizeof(float)) != 0 || a[i].zero != b[i].zero) return false;
+  return true;
+}
+
+inline bool same_bytes(const QuantizedWeight& a, const QuantizedWeight& b) { return a.codes == b.codes && same_params(a.params, b.params); }
+
+}  // namespace edgec::quant::test
