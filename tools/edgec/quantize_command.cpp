@@ -139,7 +139,12 @@ void run_quantize(const QuantizeArgs& args) {
   quant::apply_method(args.method, options);
   quant::validate_scheme(options.scheme, "edgec quantize");
 
-  const fs::path out = args.output;
+  // "OUT/" names the folder OUT (otherwise the staging folder would land inside OUT, which is then replaced), and
+  // "." or ".." would make --force empty the current folder or its parent.
+  fs::path out = fs::path(args.output).lexically_normal();
+  if (!out.has_filename()) out = out.parent_path();
+  if (out.empty() || out == out.root_path() || out.filename() == "." || out.filename() == "..")
+    throw Error(ErrorCategory::usage, "edgec quantize: -o must name the output folder to create, got '" + args.output + "'");
   if (fs::exists(out) && !args.force)
     throw Error(ErrorCategory::usage, "edgec quantize: " + out.string() + " exists (pass --force to replace it)");
   Model model = load_model(args.model);
