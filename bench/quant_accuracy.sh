@@ -8,7 +8,8 @@
 #    for fp32, RTN / GPTQ / AWQ at W4 g32 and W2 g32, SmoothQuant W8A8 with per-token dynamic activations and
 #    W8A8 with one static per-tensor activation scale; calibrated on 128 Fashion-MNIST *training* images
 #    (Debian's dataset-fashion-mnist) with the prompt template and 16 tokens of the model's own answer.
-# Markdown tables go to stdout, progress to stderr. About 20 minutes on 2 cores.
+# Markdown tables go to stdout, progress to stderr; "quantize s" is the wall-clock time of the whole `edgec quantize`
+# command (model load and calibration data included). About 20 minutes on 2 cores.
 #
 #   bash bench/quant_accuracy.sh [EDGEC_BINARY [MODELS_DIR]]     (defaults: build/tools/edgec, ../shared/models)
 #

@@ -141,12 +141,12 @@ void apply_method(const std::string& method, QuantizeOptions& options) {
   } else if (method == "smoothquant" || method == "smoothquant+gptq") {
     options.transform = Transform::smoothquant;
     options.rounding = method == "smoothquant" ? Rounding::rtn : Rounding::gptq;
-    if (options.scheme.activations == ActivationMode::float_) {
-      options.scheme.activations = ActivationMode::int8_dynamic;
-      options.scheme.bits = 8;
-      options.scheme.group_size = 0;
-      options.scheme.symmetric = true;
-    }
+    // SmoothQuant is a W8A8 method: 8-bit per-channel symmetric weights, int8 activations (per token unless the
+    // caller chose per-tensor static).
+    if (options.scheme.activations == ActivationMode::float_) options.scheme.activations = ActivationMode::int8_dynamic;
+    options.scheme.bits = 8;
+    options.scheme.group_size = 0;
+    options.scheme.symmetric = true;
   } else {
     throw Error(ErrorCategory::usage, "unknown quantization method '" + method +
                                           "' (expected rtn, gptq, awq, smoothquant, awq+gptq or smoothquant+gptq)");

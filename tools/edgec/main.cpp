@@ -1,6 +1,7 @@
 // edgec: thin front end. Parses arguments, runs one command, maps errors to documented exit codes:
 // 0 ok, 1 internal error, 2 usage or recipe error, 3 accuracy gate failed, 4 input or I/O error.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 #include <new>
 
@@ -36,6 +37,11 @@ int main(int argc, char** argv) {
   } catch (const edgec::Error& e) {
     std::cerr << "edgec: " << e.what() << '\n';
     return edgec::exit_code(e.category());
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A file that cannot be read or written (permissions, a path under a regular file, a full disk) is an I/O
+    // error of the input or output, not a bug.
+    std::cerr << "edgec: " << e.what() << '\n';
+    return edgec::exit_code(edgec::ErrorCategory::input);
   } catch (const std::bad_alloc&) {
     std::cerr << "edgec: internal error: out of memory\n";
   } catch (const std::exception& e) {

@@ -147,6 +147,9 @@ void run_quantize(const QuantizeArgs& args) {
     throw Error(ErrorCategory::usage, "edgec quantize: -o must name the output folder to create, got '" + args.output + "'");
   if (fs::exists(out) && !args.force)
     throw Error(ErrorCategory::usage, "edgec quantize: " + out.string() + " exists (pass --force to replace it)");
+  // Make sure the output can be written before any calibration time is spent.
+  const fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+  fs::create_directories(parent);
   Model model = load_model(args.model);
   if (model.graphs.size() != 1)
     throw_input_error(args.model, "holds " + std::to_string(model.graphs.size()) +
@@ -156,8 +159,6 @@ void run_quantize(const QuantizeArgs& args) {
   if (!args.calib.empty() || args.calib_kind == "generated") data = load_calibration(args, folder, model.graphs[0]);
   const auto report = quant::quantize_graph(model.graphs[0], data ? &*data : nullptr, options, args.method);
 
-  const fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
-  fs::create_directories(parent);
   const fs::path staging = parent / (out.filename().string() + ".partial");
   fs::remove_all(staging);
   fs::create_directories(staging);
@@ -165,7 +166,10 @@ void run_quantize(const QuantizeArgs& args) {
     copy_side_files(folder, staging);
     onnx_format::export_onnx(model.graphs[0], staging / "model.onnx");
     const Json json = report_json(report, args);
-    std::ofstream(staging / "quantization_report.json") << json.dump(2) << '\n';
+    std::ofstream report_file(staging / "quantization_report.json");
+    report_file << json.dump(2) << '\n';
+    report_file.close();
+    if (!report_file) throw_input_error((staging / "quantization_report.json").string(), "cannot write the report");
     fs::remove_all(out);
     fs::rename(staging, out);
   } catch (...) {

@@ -37,8 +37,8 @@ struct QuantizeOptions {
 };
 
 // "rtn", "gptq", "awq", "smoothquant", "awq+gptq", "smoothquant+gptq" -> transform and rounding in `options`.
-// SmoothQuant also sets 8-bit per-channel symmetric weights and per-token int8 activations unless the
-// scheme already asks for int8 activations. Error(usage) for anything else.
+// SmoothQuant also sets 8-bit per-channel symmetric weights, and per-token int8 activations unless the
+// scheme already asks for int8 activations (per-tensor static stays). Error(usage) for anything else.
 void apply_method(const std::string& method, QuantizeOptions& options);
 
 struct LayerReport {
