@@ -159,13 +159,13 @@ void run_quantize(const QuantizeArgs& args) {
   if (!args.calib.empty() || args.calib_kind == "generated") data = load_calibration(args, folder, model.graphs[0]);
   const auto report = quant::quantize_graph(model.graphs[0], data ? &*data : nullptr, options, args.method);
 
+  const Json json = report_json(report, args);
   const fs::path staging = parent / (out.filename().string() + ".partial");
   fs::remove_all(staging);
   fs::create_directories(staging);
   try {
     copy_side_files(folder, staging);
     onnx_format::export_onnx(model.graphs[0], staging / "model.onnx");
-    const Json json = report_json(report, args);
     std::ofstream report_file(staging / "quantization_report.json");
     report_file << json.dump(2) << '\n';
     report_file.close();
@@ -178,7 +178,7 @@ void run_quantize(const QuantizeArgs& args) {
     throw;
   }
   if (args.json) {
-    std::cout << report_json(report, args).dump(2) << '\n';
+    std::cout << json.dump(2) << '\n';
     return;
   }
   std::cout << "quantized " << report.layers.size() << " layers of " << args.model << " with " << args.method << " ("
