@@ -10,6 +10,9 @@
 //      whole block's update at once, W[:, end:] -= Err U[block, end:] (lazy batch updates).
 // Without act-order, a group's parameters are fitted when its first column is reached, from the already
 // updated weights (the reference fits from the pre-block copy; the updated values are the ones rounded).
+// With the clip search on (RtnOptions::mse_clip), a candidate range's error sums each column's squared rounding
+// error times H_ii: the diagonal of the layer's output error (w - q)^T H (w - q), where the reference sums plain
+// squared weight errors.
 #include "edgec/quant/gptq.hpp"
 
 #include <Eigen/Dense>
@@ -71,6 +74,13 @@ QuantizedWeight quantize_gptq(const float* weight, int64_t n, int64_t k, const c
       ++report.dead_columns;
     }
 
+  // diag(H) per original column, for a clip search that weighs each column's rounding error by its input energy.
+  std::vector<double> diagonal(static_cast<size_t>(k));
+  for (int64_t i = 0; i < k; ++i) diagonal[static_cast<size_t>(i)] = h(i, i);
+  const auto clip_weights = [&](int64_t first_column) -> const double* {
+    return options.hessian_clip ? diagonal.data() + first_column : nullptr;
+  };
+
   std::vector<int64_t> order(static_cast<size_t>(k));
   std::iota(order.begin(), order.end(), 0);
   if (options.act_order)
@@ -82,7 +92,7 @@ QuantizedWeight quantize_gptq(const float* weight, int64_t n, int64_t k, const c
       for (int64_t g = 0; g < out.layout.groups(); ++g) {
         const int64_t begin = g * group, count = std::min(group, k - begin);
         for (int64_t i = 0; i < count; ++i) values[static_cast<size_t>(i)] = static_cast<float>(w(row, begin + i));
-        out.param(row, g) = fit_group_searched(values.data(), count, scheme, options.group_fit);
+        out.param(row, g) = fit_group_searched(values.data(), count, scheme, options.group_fit, clip_weights(begin));
       }
   }
   MatrixD permuted_h(k, k);
@@ -110,7 +120,7 @@ QuantizedWeight quantize_gptq(const float* weight, int64_t n, int64_t k, const c
           const int64_t count = std::min(group, k - column);
           for (int64_t r = 0; r < rows; ++r) {
             for (int64_t i = 0; i < count; ++i) values[static_cast<size_t>(i)] = static_cast<float>(wc(r, j + i));
-            out.param(row0 + r, g) = fit_group_searched(values.data(), count, scheme, options.group_fit);
+            out.param(row0 + r, g) = fit_group_searched(values.data(), count, scheme, options.group_fit, clip_weights(column));
           }
         }
         const double pivot = u(j, j);

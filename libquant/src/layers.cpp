@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <regex>
 #include <set>
 
@@ -11,9 +12,11 @@ namespace edgec::quant {
 
 namespace {
 
-const Tensor* float_matrix(const Graph& graph, const std::string& name) {
+// A floating-point initializer of rank `rank` (0: rank 3 or more, a Conv weight).
+const Tensor* float_weight(const Graph& graph, const std::string& name, size_t rank) {
   const Tensor* tensor = graph.initializer(name);
-  if (tensor == nullptr || tensor->dims().size() != 2 || !dtype_is_float(tensor->dtype())) return nullptr;
+  if (tensor == nullptr || !dtype_is_float(tensor->dtype())) return nullptr;
+  if (rank == 0 ? tensor->dims().size() < 3 : tensor->dims().size() != rank) return nullptr;
   if (tensor->dtype() == DType::f8e4m3fn || tensor->dtype() == DType::f8e5m2 || tensor->dtype() == DType::f8e4m3fnuz ||
       tensor->dtype() == DType::f8e5m2fnuz)
     return nullptr;
@@ -46,10 +49,15 @@ std::vector<LinearLayer> find_linear_layers(const Graph& graph) {
     layer.node = i;
     layer.output = node.outputs.front();
     layer.weight = input_or_empty(node, 1);
-    const Tensor* weight = float_matrix(graph, layer.weight);
+    const bool conv = node.domain.empty() && node.op == "Conv";
+    const Tensor* weight = float_weight(graph, layer.weight, conv ? 0 : 2);
     if (weight == nullptr) continue;
     const bool edgec_domain = node.domain == kEdgecDomain;
-    if (edgec_domain && node.op == "Linear") {
+    if (conv) {
+      layer.bias = input_or_empty(node, 2);
+      layer.conv_groups = node.attr_int("group", 1);
+      if (layer.conv_groups < 1) continue;
+    } else if (edgec_domain && node.op == "Linear") {
       layer.bias = input_or_empty(node, 2);
     } else if (node.domain.empty() && node.op == "MatMul") {
       layer.transposed = true;
@@ -66,6 +74,8 @@ std::vector<LinearLayer> find_linear_layers(const Graph& graph) {
     }
     layer.out_features = weight->dims()[layer.transposed ? 1 : 0];
     layer.in_features = weight->dims()[layer.transposed ? 0 : 1];
+    for (size_t axis = 2; axis < weight->dims().size(); ++axis) layer.in_features *= weight->dims()[axis];
+    if (layer.out_features == 0 || layer.in_features == 0) continue;
     if (!layer.bias.empty() && graph.initializer(layer.bias)->dims()[0] != layer.out_features) continue;
     layers.push_back(layer);
   }
@@ -128,10 +138,18 @@ void rewrite_to_qlinear(Graph& graph, const LinearLayer& layer, const QuantizedW
   }
   Node& node = graph.nodes[layer.node];
   const std::string input = node.inputs.front();
-  node.op = "QLinear";
+  std::map<std::string, Attribute> kept;
+  if (layer.conv_groups > 0) {
+    // The window attributes stay; the weight's spatial dims are gone with it, so kernel_shape is made explicit.
+    const auto weight_dims = graph.initializer(node.inputs[1])->dims();
+    for (const char* key : {"auto_pad", "dilations", "group", "pads", "strides"})
+      if (const auto it = node.attributes.find(key); it != node.attributes.end()) kept.insert(*it);
+    kept["kernel_shape"] = std::vector<int64_t>(weight_dims.begin() + 2, weight_dims.end());
+  }
+  node.op = layer.conv_groups > 0 ? "QConv" : "QLinear";
   node.domain = std::string(kEdgecDomain);
   node.inputs = {input, qweight, scales, zeros, bias};
-  node.attributes.clear();
+  node.attributes = std::move(kept);
   node.attributes["bits"] = int64_t{layout.bits};
   node.attributes["group_size"] = layout.group_size;
   node.attributes["in_features"] = layout.in_features;

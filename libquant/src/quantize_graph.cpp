@@ -46,6 +46,9 @@ std::vector<Selected> select_layers(const Graph& graph, const QuantizeOptions& o
         scheme = rule.scheme;
         break;
       }
+    // A grouped convolution is many small products, each with its own inputs: no one Hessian describes it, so
+    // it is rounded to nearest with float activations whatever the method (docs/quantization.md).
+    if (layer.conv_groups > 1) scheme.activations = ActivationMode::float_;
     validate_scheme(scheme, "layer '" + layer.weight + "'");
     selected.push_back(Selected{layer, scheme});
   }
@@ -66,11 +69,15 @@ QuantizedWeight round_weight(const std::vector<float>& weight, const Selected& i
   return quantize_rtn(weight.data(), n, k, item.scheme, options.rtn);
 }
 
+// Whether calibration sees the layer as one linear product (every layer but a grouped convolution).
+bool observable(const Selected& item) { return item.layer.conv_groups <= 1; }
+
 // Runs the block once to collect every layer's statistics.
 calibration::LinearStatsCollector observe(calibration::BlockwiseRunner& runner, size_t block, const std::vector<const Selected*>& layers,
                                           int64_t samples) {
   std::map<std::string, calibration::StatsRequest> requests;
   for (const Selected* item : layers) {
+    if (!observable(*item)) continue;
     calibration::StatsRequest request;
     request.hessian = true;
     request.channel_ranges = true;
@@ -201,6 +208,24 @@ QuantizeReport quantize_graph(Graph& graph, const calibration::Dataset* data, co
     for (size_t index : blocks[b].nodes)
       if (const auto it = by_node.find(index); it != by_node.end()) block_layers.push_back(it->second);
     report.peak_carried_bytes = std::max(report.peak_carried_bytes, runner.carried_bytes());
+    if (block_layers.empty()) {
+      runner.advance(b);
+      continue;
+    }
+    // Grouped convolutions: round to nearest now, on the original weight.
+    std::vector<const Selected*> observed;
+    for (const Selected* item : block_layers) {
+      if (observable(*item)) {
+        observed.push_back(item);
+        continue;
+      }
+      const auto layer_start = Clock::now();
+      const auto weight = read_weight(graph, item->layer);
+      rewrite_to_qlinear(graph, item->layer, quantize_rtn(weight.data(), item->layer.out_features, item->layer.in_features, item->scheme, options.rtn),
+                         item->scheme);
+      reports.at(item->layer.output)->seconds = seconds_since(layer_start);
+    }
+    block_layers = std::move(observed);
     if (block_layers.empty()) {
       runner.advance(b);
       continue;

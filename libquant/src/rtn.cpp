@@ -12,27 +12,29 @@ namespace edgec::quant {
 
 namespace {
 
-double group_error(const float* values, int64_t count, GroupParams params, int max_code, float norm) {
+double group_error(const float* values, int64_t count, GroupParams params, int max_code, float norm, const double* weights) {
   double error = 0.0;
   for (int64_t i = 0; i < count; ++i) {
     const double diff = std::fabs(values[i] - dequantize_code(quantize_value(values[i], params, max_code), params));
-    error += norm == 2.0f ? diff * diff : std::pow(diff, static_cast<double>(norm));
+    const double term = norm == 2.0f ? diff * diff : std::pow(diff, static_cast<double>(norm));
+    error += weights ? weights[i] * term : term;
   }
   return error;
 }
 
 }  // namespace
 
-GroupParams fit_group_searched(const float* values, int64_t count, const WeightScheme& scheme, const RtnOptions& options) {
+GroupParams fit_group_searched(const float* values, int64_t count, const WeightScheme& scheme, const RtnOptions& options,
+                               const double* weights) {
   GroupParams best = fit_group(values, count, scheme);
   if (!options.mse_clip) return best;
   const int max_code = (1 << scheme.bits) - 1;
-  double best_error = group_error(values, count, best, max_code, options.norm);
+  double best_error = group_error(values, count, best, max_code, options.norm, weights);
   const int steps = static_cast<int>(options.max_shrink * static_cast<float>(options.grid));
   for (int i = 1; i < steps; ++i) {
     const float shrink = 1.0f - static_cast<float>(i) / static_cast<float>(options.grid);
     const GroupParams candidate = fit_group(values, count, scheme, shrink);
-    const double error = group_error(values, count, candidate, max_code, options.norm);
+    const double error = group_error(values, count, candidate, max_code, options.norm, weights);
     if (error < best_error) {  // strict: ties keep the wider range, so the search is deterministic
       best_error = error;
       best = candidate;

@@ -48,6 +48,8 @@ std::vector<InputGroup> input_groups(const Graph& graph, const std::vector<Linea
   std::vector<InputGroup> groups;
   std::map<std::string, size_t> group_of_input;
   for (size_t l = 0; l < layers.size(); ++l) {
+    // A convolution's input columns are channels x taps, not the channels a preceding op could absorb.
+    if (layers[l].conv_groups > 0) continue;
     const std::string& input = graph.nodes[layers[l].node].inputs.front();
     const auto [it, inserted] = group_of_input.emplace(input, groups.size());
     if (inserted) groups.push_back(InputGroup{input, {}, InputGroup::Absorber::none, 0, 0});

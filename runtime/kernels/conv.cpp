@@ -9,81 +9,13 @@
 
 #include "edgec/core/error.hpp"
 #include "kernels/conv_geometry.hpp"
+#include "kernels/conv_lowering.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/kernel_util.hpp"
 #include "kernels/registration.hpp"
 
 namespace edgec::runtime::detail {
 namespace {
-
-// The kernel multi-index of tap number `flat` (row-major over w.kernel).
-std::vector<int64_t> tap_index(const Window& w, int64_t flat) {
-  std::vector<int64_t> tap(w.axes());
-  for (size_t a = w.axes(); a-- > 0;) {
-    tap[a] = flat % w.kernel[a];
-    flat /= w.kernel[a];
-  }
-  return tap;
-}
-
-// col[c * taps + t][output position] = x[c][position * stride - pad + tap t * dilation], 0 outside the input.
-template <class T>
-void im2col(const T* x, int64_t channels, const Window& w, T* col) {
-  const size_t last = w.axes() - 1;
-  const int64_t taps = w.kernel_size(), cols = w.out_size(), in_plane = w.in_size();
-  const int64_t out_w = w.out[last], stride = w.stride[last];
-  const auto in_strides = strides_of(w.in);
-  const std::span<const int64_t> lines(w.out.data(), last);
-  parallel_for(channels * taps, cols, [&](int64_t r) {
-    const T* plane = x + (r / taps) * in_plane;
-    const std::vector<int64_t> tap = tap_index(w, r % taps);
-    const int64_t shift = tap[last] * w.dilation[last] - w.pad_begin[last];
-    const auto [first, end] = valid_range(shift, stride, w.in[last], out_w);
-    std::vector<int64_t> line(last, 0);
-    T* dst = col + r * cols;
-    do {
-      const int64_t base = line_offset(w, line, tap, w.in, in_strides);
-      if (base < 0) {
-        std::fill(dst, dst + out_w, T(0));
-      } else {
-        std::fill(dst, dst + first, T(0));
-        for (int64_t ox = first; ox < end; ++ox) dst[ox] = plane[base + ox * stride + shift];
-        std::fill(dst + end, dst + out_w, T(0));
-      }
-      dst += out_w;
-    } while (next_index(line, lines));
-  });
-}
-
-// One channel per group and map: out[c] = bias[c] + sum over taps of x[c] (shifted) * weight[c][tap], taps
-// added in order.
-template <class T>
-void depthwise(const T* x, const T* weight, const T* bias, int64_t channels, const Window& w, T* out) {
-  const size_t last = w.axes() - 1;
-  const int64_t taps = w.kernel_size(), in_plane = w.in_size(), out_plane = w.out_size();
-  const int64_t out_w = w.out[last], stride = w.stride[last];
-  const auto in_strides = strides_of(w.in);
-  const std::span<const int64_t> lines(w.out.data(), last);
-  parallel_for(channels, out_plane * taps, [&](int64_t c) {
-    const T* plane = x + c * in_plane;
-    T* dst = out + c * out_plane;
-    std::fill(dst, dst + out_plane, bias ? bias[c] : T(0));
-    std::vector<int64_t> tap(w.axes(), 0), line(last);
-    for (int64_t t = 0; t < taps; ++t, next_index(tap, w.kernel)) {
-      const T k = weight[c * taps + t];
-      const int64_t shift = tap[last] * w.dilation[last] - w.pad_begin[last];
-      const auto [first, end] = valid_range(shift, stride, w.in[last], out_w);
-      std::fill(line.begin(), line.end(), 0);
-      T* row = dst;
-      do {
-        const int64_t base = line_offset(w, line, tap, w.in, in_strides);
-        if (base >= 0)
-          for (int64_t ox = first; ox < end; ++ox) row[ox] += plane[base + ox * stride + shift] * k;
-        row += out_w;
-      } while (next_index(line, lines));
-    }
-  });
-}
 
 // What Conv and ConvTranspose share: the input [N, C, D1, ...], the weight (Conv [M, C/group, k1, ...],
 // ConvTranspose [C, M/group, k1, ...]), the optional bias [M] and the typed data, checked alike.
@@ -128,6 +60,17 @@ struct ConvOperands {
   }
 };
 
+// Hands a [features, pixels] plane to the observers as [pixels, features] rows.
+template <class T>
+void notify_rows(const KernelContext& ctx, const T* plane, int64_t features, int64_t pixels, bool output) {
+  if constexpr (std::is_same_v<T, float>) {
+    HostTensor rows = HostTensor::empty(DType::f32, {pixels, features});
+    transpose_into(plane, features, pixels, rows.mutable_data<float>());
+    if (output) ctx.notify_linear_output(rows);
+    else ctx.notify_linear_input(rows);
+  }
+}
+
 std::vector<HostTensor> run_conv(const KernelContext& ctx) {
   const ConvOperands in(ctx, false);
   const Window w = forward_window(ctx, in.spatial, in.kernel, false);
@@ -144,6 +87,9 @@ std::vector<HostTensor> run_conv(const KernelContext& ctx) {
     auto is = [](const std::vector<int64_t>& values, int64_t v) {
       return std::all_of(values.begin(), values.end(), [v](int64_t e) { return e == v; });
     };
+    // Calibration sees an ungrouped f32 convolution with a constant weight as the linear layer it lowers to:
+    // input rows [pixels, C * taps] (im2col transposed) and output rows [pixels, M], one call per image.
+    const bool observe = ctx.observed() && groups == 1 && ctx.constant_input(1) && std::is_same_v<T, float>;
     const bool pointwise = is(w.kernel, 1) && is(w.stride, 1) && is(w.pad_begin, 0) && is(w.pad_end, 0);
     std::vector<T> col(pointwise ? 0 : static_cast<size_t>(patch * out_plane));
     for (int64_t n = 0; n < batch; ++n)
@@ -154,11 +100,13 @@ std::vector<HostTensor> run_conv(const KernelContext& ctx) {
           im2col(xg, cg, w, col.data());
           source = col.data();
         }
+        if (observe) notify_rows(ctx, source, patch, out_plane, false);
         T* og = po + (n * maps + g * mg) * out_plane;
         gemm<T>(mg, out_plane, patch, pw + g * mg * patch, patch, source, out_plane, false, og, out_plane);
         if (pb)
           for (int64_t m = 0; m < mg; ++m)
             for (int64_t i = 0; i < out_plane; ++i) og[m * out_plane + i] += pb[g * mg + m];
+        if (observe) notify_rows(ctx, og, maps, out_plane, true);
       }
   })};
 }

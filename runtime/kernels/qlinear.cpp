@@ -19,6 +19,7 @@
 #include "edgec/core/quant_layout.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/kernel_util.hpp"
+#include "kernels/qlinear_driver.hpp"
 #include "kernels/qlinear_kernels.hpp"
 #include "kernels/registration.hpp"
 
@@ -68,11 +69,6 @@ std::string read_attrs(const Node& node, Attrs& out) {
   if (out.activations != Activations::f32 && out.bits != 8)
     return "activations='" + activations + "' requires bits=8, got bits=" + std::to_string(out.bits);
   return {};
-}
-
-void check_qlinear(const Node& node, int64_t) {
-  Attrs attrs;
-  if (const std::string problem = read_attrs(node, attrs); !problem.empty()) throw Error(ErrorCategory::input, problem);
 }
 
 // ---- code path selection -------------------------------------------------------------------------------------
@@ -396,16 +392,21 @@ std::string dims_text(std::initializer_list<int64_t> dims) {
   return out + "]";
 }
 
-std::vector<HostTensor> run_qlinear(const KernelContext& ctx) {
+}  // namespace
+
+namespace qlinear {
+
+std::string check_attributes(const Node& node) {
+  Attrs attrs;
+  return read_attrs(node, attrs);
+}
+
+Operands read_operands(const KernelContext& ctx) {
   Attrs attrs;
   if (const std::string problem = read_attrs(ctx.node(), attrs); !problem.empty()) ctx.fail(problem);
   const int64_t K = attrs.in_features;
   const QuantLayout layout{attrs.bits, attrs.group_size, 0, K, false};
   const int64_t groups = layout.groups(), row_bytes = layout.row_bytes();
-
-  const HostTensor& x = ctx.input(0);
-  if (x.dtype() != DType::f32 || x.rank() < 1 || x.dims().back() != K)
-    ctx.fail("x must be f32 [..., " + std::to_string(K) + "] (in_features), got " + describe(x));
   const HostTensor& qweight = ctx.input(1);
   if (qweight.dtype() != DType::u8 || qweight.rank() != 2 || qweight.dims()[1] != row_bytes)
     ctx.fail("qweight must be u8 [N, " + std::to_string(row_bytes) + "] (in_features " + std::to_string(K) + " x " +
@@ -416,7 +417,8 @@ std::vector<HostTensor> run_qlinear(const KernelContext& ctx) {
       scales.dims()[1] != groups)
     ctx.fail("scales must be f32 or f16 " + dims_text({N, groups}) + " (group_size " + std::to_string(attrs.group_size) +
              "), got " + describe(scales));
-  Weights w;
+  Operands op;
+  Weights& w = op.w;
   w.bits = attrs.bits;
   w.group_size = attrs.group_size;
   w.n = N;
@@ -438,32 +440,68 @@ std::vector<HostTensor> run_qlinear(const KernelContext& ctx) {
       ctx.fail("bias must be f32 [" + std::to_string(N) + "], got " + describe(bias));
     w.bias = bias.data<float>();
   }
-  const float* static_scale = nullptr;
+  op.int8_activations = attrs.activations != Activations::f32;
   if (attrs.activations == Activations::int8_static) {
     if (!ctx.has_input(5)) ctx.fail("activations='int8_static' needs act_scale (input 6)");
     const HostTensor& act_scale = ctx.input(5);
     if (act_scale.dtype() != DType::f32 || act_scale.elements() != 1 || act_scale.rank() > 1)
       ctx.fail("act_scale must be an f32 scalar or [1], got " + describe(act_scale));
-    static_scale = act_scale.data<float>();
-    if (!(*static_scale > 0.0f) || !std::isfinite(*static_scale))
-      ctx.fail("act_scale must be positive and finite, got " + std::to_string(*static_scale));
+    op.static_scale = act_scale.data<float>();
+    if (!(*op.static_scale > 0.0f) || !std::isfinite(*op.static_scale))
+      ctx.fail("act_scale must be positive and finite, got " + std::to_string(*op.static_scale));
   } else if (ctx.has_input(5)) {
     ctx.fail("act_scale (input 6) is only read with activations='int8_static'");
   }
+  return op;
+}
 
+Weights Weights::rows_view(int64_t first, int64_t count) const {
+  Weights view = *this;
+  view.n = count;
+  view.codes = codes + first * row_bytes;
+  if (scales_f32) view.scales_f32 = scales_f32 + first * groups;
+  if (scales_f16) view.scales_f16 = scales_f16 + first * groups;
+  if (zeros) view.zeros = zeros + first * groups;
+  if (bias) view.bias = bias + first;
+  return view;
+}
+
+std::vector<float> dequantize(const Weights& w) {
+  std::vector<float> out(static_cast<size_t>(w.n * w.k));
+  std::vector<int32_t> codes(static_cast<size_t>(w.k));
+  std::vector<float> scales(static_cast<size_t>(w.groups));
+  for (int64_t row = 0; row < w.n; ++row) dequantize_row(w, row, codes.data(), scales.data(), out.data() + row * w.k);
+  return out;
+}
+
+void compute(const KernelContext& ctx, const Operands& op, const Weights& w, const float* x, int64_t rows, float* y) {
+  if (rows <= 0 || w.n <= 0) return;
+  const Isa isa = isa_limit(ctx);
+  if (!op.int8_activations) run_weight_only(w, isa, x, rows, y);
+  else run_w8a8(ctx, w, isa, x, rows, op.static_scale, y);
+}
+
+}  // namespace qlinear
+
+namespace {
+
+std::vector<HostTensor> run_qlinear(const KernelContext& ctx) {
+  const qlinear::Operands op = qlinear::read_operands(ctx);
+  const int64_t K = op.w.k, N = op.w.n;
+  const HostTensor& x = ctx.input(0);
+  if (x.dtype() != DType::f32 || x.rank() < 1 || x.dims().back() != K)
+    ctx.fail("x must be f32 [..., " + std::to_string(K) + "] (in_features), got " + describe(x));
   if (ctx.observed()) ctx.notify_linear_input(x);
   std::vector<int64_t> dims = x.dims();
   dims.back() = N;
   HostTensor y = HostTensor::empty(DType::f32, dims);
-  const int64_t rows = x.elements() / K;
-  if (rows > 0 && N > 0) {
-    const Isa isa = isa_limit(ctx);
-    float* py = y.mutable_data<float>();
-    if (attrs.activations == Activations::f32) run_weight_only(w, isa, x.data<float>(), rows, py);
-    else run_w8a8(ctx, w, isa, x.data<float>(), rows, static_scale, py);
-  }
+  qlinear::compute(ctx, op, op.w, x.data<float>(), x.elements() / K, y.mutable_data<float>());
   if (ctx.observed()) ctx.notify_linear_output(y);
   return {y};
+}
+
+void check_qlinear(const Node& node, int64_t) {
+  if (const std::string problem = qlinear::check_attributes(node); !problem.empty()) throw Error(ErrorCategory::input, problem);
 }
 
 }  // namespace

@@ -30,6 +30,8 @@ struct Weights {
   int zero(int64_t row, int64_t group) const {
     return zeros ? zeros[row * groups + group] : 1 << (bits - 1);
   }
+  // Output channels [first, first + count) as a weight of their own (edgec.QConv runs one per conv group).
+  Weights rows_view(int64_t first, int64_t count) const;
 };
 
 // Float activations for the weight-only kernels: rows x k, row-major. The SIMD kernels read x permuted within each

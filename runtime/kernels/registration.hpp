@@ -16,5 +16,6 @@ void register_quantize(OpRegistry& registry);
 void register_edgec_ops(OpRegistry& registry);
 void register_attention(OpRegistry& registry);
 void register_qlinear(OpRegistry& registry);
+void register_qconv(OpRegistry& registry);
 
 }  // namespace edgec::runtime::detail

@@ -16,6 +16,7 @@ OpRegistry make_default_registry() {
   detail::register_edgec_ops(registry);
   detail::register_attention(registry);
   detail::register_qlinear(registry);
+  detail::register_qconv(registry);
   return registry;
 }
 

@@ -98,13 +98,17 @@ QuantizedWeight reference_gptq(const std::vector<float>& weight, int64_t n, int6
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
       return h[static_cast<size_t>(a * k + a)] > h[static_cast<size_t>(b * k + b)];
     });
+  // The clip search weighs column c's rounding error by H_cc (after dead columns got H_cc = 1).
+  std::vector<double> diagonal(static_cast<size_t>(k));
+  for (int64_t i = 0; i < k; ++i) diagonal[static_cast<size_t>(i)] = h[static_cast<size_t>(i * k + i)];
+  const auto clip_weights = [&](int64_t first) { return options.hessian_clip ? diagonal.data() + first : nullptr; };
   std::vector<float> values(static_cast<size_t>(group));
   if (options.act_order)
     for (int64_t r = 0; r < n; ++r)
       for (int64_t g = 0; g < out.layout.groups(); ++g) {
         const int64_t count = std::min(group, k - g * group);
         for (int64_t i = 0; i < count; ++i) values[static_cast<size_t>(i)] = static_cast<float>(w[static_cast<size_t>(r * k + g * group + i)]);
-        out.param(r, g) = fit_group_searched(values.data(), count, scheme, options.group_fit);
+        out.param(r, g) = fit_group_searched(values.data(), count, scheme, options.group_fit, clip_weights(g * group));
       }
   Matrix hp(static_cast<size_t>(k * k));
   double mean = 0.0;
@@ -123,7 +127,7 @@ QuantizedWeight reference_gptq(const std::vector<float>& weight, int64_t n, int6
       if (!options.act_order && column % group == 0) {
         const int64_t count = std::min(group, k - column);
         for (int64_t i = 0; i < count; ++i) values[static_cast<size_t>(i)] = static_cast<float>(row[static_cast<size_t>(j + i)]);
-        out.param(r, g) = fit_group_searched(values.data(), count, scheme, options.group_fit);
+        out.param(r, g) = fit_group_searched(values.data(), count, scheme, options.group_fit, clip_weights(column));
       }
       const GroupParams p = out.param(r, g);
       const int code = quantize_value(static_cast<float>(row[static_cast<size_t>(j)]), p, max_code);
@@ -282,6 +286,9 @@ TEST_CASE("GPTQ: a dead input channel is counted and quantized to 0") {
 TEST_CASE("GPTQ with act-order keeps the layout's groups: static parameters of the original columns, runs as QLinear") {
   const Layer layer = make_layer(20, 172, 400, 5);
   const Hessian h = hessian_of(layer.x, layer.k);
+  const std::vector<double> matrix = h.matrix();
+  std::vector<double> diagonal(static_cast<size_t>(layer.k));  // no dead columns here
+  for (int64_t i = 0; i < layer.k; ++i) diagonal[static_cast<size_t>(i)] = matrix[static_cast<size_t>(i * layer.k + i)];
   for (const bool mse_clip : {false, true}) {
     CAPTURE(mse_clip);
     const WeightScheme scheme = scheme_of(4, 32);
@@ -296,7 +303,8 @@ TEST_CASE("GPTQ with act-order keeps the layout's groups: static parameters of t
     for (int64_t r = 0; r < layer.n; ++r)
       for (int64_t g = 0; g < 6; ++g) {
         const int64_t count = std::min<int64_t>(32, layer.k - 32 * g);
-        const GroupParams expected = fit_group_searched(layer.w.data() + r * layer.k + 32 * g, count, scheme, options.group_fit);
+        const GroupParams expected = fit_group_searched(layer.w.data() + r * layer.k + 32 * g, count, scheme, options.group_fit,
+                                                        diagonal.data() + 32 * g);
         CHECK(q.param(r, g).scale == expected.scale);
         CHECK(q.param(r, g).zero == expected.zero);
       }

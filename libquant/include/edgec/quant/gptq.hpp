@@ -13,6 +13,7 @@ struct GptqOptions {
   int64_t block_size = 128;   // columns per lazy batch update
   bool act_order = true;      // columns in order of decreasing diag(H), with static groups
   RtnOptions group_fit;       // how each group's scale and zero point are chosen (min/max or clip search)
+  bool hessian_clip = true;   // a clip search weighs each column's error by diag(H) (its input energy)
 };
 
 struct GptqReport {

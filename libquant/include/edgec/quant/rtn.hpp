@@ -17,8 +17,11 @@ struct RtnOptions {
   float norm = 2.0f;
 };
 
-// Parameters of one group: the min/max fit, or the best clipped fit when options.mse_clip.
-GroupParams fit_group_searched(const float* values, int64_t count, const WeightScheme& scheme, const RtnOptions& options);
+// Parameters of one group: the min/max fit, or the best clipped fit when options.mse_clip. `weights` (count values,
+// or null for all 1) weigh each element's error: GPTQ passes diag(H), each input channel's energy, so the search
+// minimises the diagonal part of the output error rather than the weight error.
+GroupParams fit_group_searched(const float* values, int64_t count, const WeightScheme& scheme, const RtnOptions& options,
+                               const double* weights = nullptr);
 
 // W [n, k] row-major -> codes and parameters, every element rounded to its group's nearest level.
 QuantizedWeight quantize_rtn(const float* weight, int64_t n, int64_t k, const WeightScheme& scheme,
