@@ -165,6 +165,7 @@ QuantizeReport quantize_graph(Graph& graph, const calibration::Dataset* data, co
   QuantizeReport report;
   report.method = method_name;
   report.calibration = data ? data->description : "none";
+  constants_to_initializers(graph);  // weights exported as Constant nodes are weights too
   std::vector<Selected> selected = select_layers(graph, options, report);
   const bool needs_data = options.rounding == Rounding::gptq || options.transform != Transform::none ||
                           std::any_of(selected.begin(), selected.end(), [](const Selected& s) { return s.scheme.activations == ActivationMode::int8_static; });

@@ -117,3 +117,41 @@ TEST_CASE("parameter stats group tensors by component prefix and count Constant 
   CHECK(stats.at("").bytes == 8);
   CHECK(component_of(model, "lm.layers.0") == "language_model");
 }
+
+TEST_CASE("constants_to_initializers: Constant tensors become initializers, other nodes stay") {
+  Graph graph;
+  graph.inputs.push_back(ValueInfo{"x", {}});
+  graph.outputs.push_back(ValueInfo{"y", {}});
+  graph.outputs.push_back(ValueInfo{"c_out", {}});
+  const std::vector<float> values{1.0f, 2.0f, 3.0f, 4.0f};
+  auto constant = [&](const std::string& out) {
+    Node node;
+    node.op = "Constant";
+    node.outputs = {out};
+    node.attributes["value"] = Tensor::from_values<float>(DType::f32, {2, 2}, std::span<const float>(values));
+    return node;
+  };
+  graph.nodes.push_back(constant("w"));
+  graph.nodes.push_back(constant("c_out"));  // a graph output: stays a node
+  Node scalar;
+  scalar.op = "Constant";
+  scalar.outputs = {"s"};
+  scalar.attributes["value_float"] = 2.0f;  // not a tensor attribute: stays
+  graph.nodes.push_back(scalar);
+  Node matmul;
+  matmul.op = "MatMul";
+  matmul.inputs = {"x", "w"};
+  matmul.outputs = {"y"};
+  graph.nodes.push_back(matmul);
+
+  CHECK(constants_to_initializers(graph) == 1);
+  REQUIRE(graph.nodes.size() == 3);
+  CHECK(graph.nodes[0].outputs.front() == "c_out");
+  CHECK(graph.nodes[1].outputs.front() == "s");
+  CHECK(graph.nodes[2].op == "MatMul");
+  const Tensor* w = graph.initializer("w");
+  REQUIRE(w != nullptr);
+  CHECK(w->to_f32() == values);
+  CHECK_NOTHROW(validate_graph(graph, "test"));
+  CHECK(constants_to_initializers(graph) == 0);
+}

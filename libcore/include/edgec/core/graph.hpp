@@ -85,6 +85,11 @@ struct Graph {
 // initializers. Subgraphs (If/Loop/Scan bodies) are checked with the enclosing values visible.
 void validate_graph(const Graph& graph, const std::string& where);
 
+// Turns every top-level ONNX `Constant` node holding a tensor (`value`) into an initializer of the same name, so
+// passes that look for constant weights (quantization) find weights exported as Constant nodes (PaddlePaddle's
+// exporter writes every PP-OCR weight this way). Returns how many nodes it replaced.
+size_t constants_to_initializers(Graph& graph);
+
 // Sorts nodes topologically, keeping the original order among ready nodes (stable, so deterministic).
 // Throws Error(input) naming `where` on a cycle or on an input that nothing defines.
 void sort_topologically(Graph& graph, const std::string& where);
