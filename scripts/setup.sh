@@ -11,5 +11,6 @@ bash scripts/fetch-test-data.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEC_WERROR=ON >/dev/null
 cmake --build build -j "$(nproc)"
 
-echo "edgec setup: built build/tools/edgec; inspecting the example model (PP-OCRv4 text recognizer):"
-./build/tools/edgec inspect .cache/ppocr/ch_PP-OCRv4_rec_infer.onnx
+echo "edgec setup: built build/tools/edgec; compiling the example (PP-OCRv4 text recognizer, W8) with recipes/ppocrv4-rec-w8.yaml:"
+./build/tools/edgec compile recipes/ppocrv4-rec-w8.yaml
+./build/tools/edgec inspect recipes/out/ppocrv4-rec-w8.edgepack | head -n 12

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "edgec/core/error.hpp"
+#include "edgec/formats/edgepack.hpp"
 #include "edgec/formats/hf.hpp"
 #include "edgec/formats/onnx.hpp"
 
@@ -34,6 +35,7 @@ Model load_model(const fs::path& path) {
                       "not a model folder: expected config.json with model.safetensors (Hugging Face) or *.onnx files");
   }
   const auto name = path.filename().string();
+  if (path.extension() == ".edgepack") return load_edgepack_model(path);
   if (path.extension() == ".onnx") return onnx_format::import_onnx_file(path);
   if (path.extension() == ".safetensors" || name == "model.safetensors.index.json" || name == "config.json") {
     const auto dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
@@ -41,7 +43,7 @@ Model load_model(const fs::path& path) {
       throw_input_error(path.string(), "a safetensors checkpoint needs config.json beside it to describe the architecture");
     return hf::import_folder(dir);
   }
-  throw_input_error(path.string(), "unrecognised model format: expected an .onnx file, a .safetensors file or a model folder");
+  throw_input_error(path.string(), "unrecognised model format: expected an .onnx file, a .safetensors file, an .edgepack artifact or a model folder");
 }
 
 }  // namespace edgec

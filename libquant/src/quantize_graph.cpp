@@ -255,8 +255,11 @@ QuantizeReport quantize_graph(Graph& graph, const calibration::Dataset* data, co
       const auto weight = read_weight(graph, item->layer);
       const QuantizedWeight quantized = round_weight(weight, *item, &stats, options, layer);
       const auto weighted = row_weights.find(item->layer.output);
-      layer.error = stats.hessian->output_error(weight.data(), quantized.dequantize().data(), item->layer.out_features,
-                                                weighted == row_weights.end() ? nullptr : &weighted->second);
+      const std::vector<float> dequantized = quantized.dequantize();
+      const std::vector<double>* rows = weighted == row_weights.end() ? nullptr : &weighted->second;
+      layer.error = stats.hessian->output_error(weight.data(), dequantized.data(), item->layer.out_features, rows);
+      const std::vector<float> zeros(weight.size(), 0.0f);
+      layer.quantized_energy = stats.hessian->output_error(zeros.data(), dequantized.data(), item->layer.out_features, rows);
       QLinearExtras extras;
       if (item->scheme.activations == ActivationMode::int8_static) {
         const double range = stats.abs_max_overall();

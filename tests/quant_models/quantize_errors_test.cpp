@@ -60,7 +60,7 @@ TEST_CASE("edgec quantize: usage errors exit 2 and leave no output folder") {
   expect_failure(run("--method awq --bits 4"), 2, "needs calibration data (--calib)", out);
   expect_failure(run("--method rtn --bits 4 --activations int8-dynamic"), 2, "need 8-bit weights", out);
   expect_failure(run("--method rtn --bits 4 --calib-kind words --calib " + quoted(stories / "eval/heldout_ids.i32")), 2,
-                 "unknown --calib-kind 'words'", out);
+                 "unknown calibration kind 'words'", out);
 
   // An existing output needs --force, and is left as it was without it.
   fs::create_directories(out);

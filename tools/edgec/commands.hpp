@@ -16,5 +16,7 @@ void add_eval_command(CLI::App& app, Action& action);
 
 // `edgec quantize MODEL --method M --bits B --group G --calib DATA -o OUT`
 void add_quantize_command(CLI::App& app, Action& action);
+// `edgec compile recipe.yaml [-o OUT] [--set key=value ...] [--dry-run] [--threads N] [--json] [--quiet]`
+void add_compile_command(CLI::App& app, Action& action);
 
 }  // namespace edgec::cli

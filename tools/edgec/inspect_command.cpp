@@ -1,5 +1,6 @@
 // `edgec inspect`: what a checkpoint holds — format, architecture, components with parameter counts and
-// bytes, dtypes, op histogram, graph inputs/outputs. Text for people, --json for pipelines (same content).
+// bytes, dtypes, op histogram, graph inputs/outputs; for an .edgepack artifact also its header, target,
+// provenance and sections. Text for people, --json for pipelines (same content).
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -7,6 +8,7 @@
 
 #include "commands.hpp"
 #include "edgec/core/model.hpp"
+#include "edgec/formats/edgepack.hpp"
 #include "edgec/formats/load.hpp"
 
 namespace edgec::cli {
@@ -112,6 +114,38 @@ Json inspect_json(const fs::path& path, const Model& model) {
   return report;
 }
 
+// Header, target, provenance and every section of an artifact (docs/edgepack.md).
+Json edgepack_json(const EdgepackInfo& info) {
+  Json provenance_inputs = Json::array();
+  for (const auto& input : info.provenance.inputs)
+    provenance_inputs.push_back({{"role", input.role}, {"path", input.path}, {"sha256", input.sha256}});
+  Json sections = Json::array();
+  for (const auto& section : info.sections)
+    sections.push_back({{"index", section.index},
+                        {"name", section.name},
+                        {"kind", section.kind},
+                        {"dtype", section.kind == "file" ? Json(nullptr) : Json(std::string(dtype_name(section.dtype)))},
+                        {"shape", section.kind == "file" ? Json(nullptr) : Json(section.dims)},
+                        {"offset", section.offset},
+                        {"size", section.size},
+                        {"stored_size", section.stored_size},
+                        {"compression", std::string(compression_name(section.compression))},
+                        {"sha256", section.sha256}});
+  return {{"format_version", info.format_version},
+          {"flags", info.flags},
+          {"file_bytes", info.file_size},
+          {"manifest_bytes", info.manifest_size},
+          {"manifest_sha256", info.manifest_sha256},
+          {"data_offset", info.data_offset},
+          {"data_bytes", info.data_size},
+          {"target", {{"device", info.target.device}, {"properties", info.target.properties}}},
+          {"provenance",
+           {{"edgec_version", info.provenance.edgec_version}, {"recipe", info.provenance.recipe}, {"inputs", provenance_inputs}}},
+          {"golden_samples", info.golden_samples},
+          {"files", info.files},
+          {"sections", sections}};
+}
+
 std::string with_thousands(int64_t value) {
   std::string digits = std::to_string(value < 0 ? -value : value);
   for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<size_t>(i), ",");
@@ -126,6 +160,37 @@ std::string shape_text(const Json& shape) {
     text += shape[i].is_null() ? "?" : shape[i].is_string() ? shape[i].get<std::string>() : shape[i].dump();
   }
   return text + "]";
+}
+
+void print_edgepack(const Json& pack, std::ostream& out) {
+  out << "edgepack version " << pack["format_version"].get<uint32_t>() << ", flags " << pack["flags"].get<uint32_t>() << ", "
+      << pack["file_bytes"].get<uint64_t>() << " bytes: manifest " << pack["manifest_bytes"].get<uint64_t>() << " bytes (sha256 "
+      << pack["manifest_sha256"].get<std::string>().substr(0, 16) << "), data " << pack["data_bytes"].get<uint64_t>()
+      << " bytes at offset " << pack["data_offset"].get<uint64_t>() << '\n';
+  const auto& target = pack["target"];
+  out << "target:       " << (target["device"].get<std::string>().empty() ? "(none)" : target["device"].get<std::string>());
+  for (const auto& [key, value] : target["properties"].items()) out << ' ' << key << '=' << value.get<std::string>();
+  out << '\n';
+  const auto& provenance = pack["provenance"];
+  out << "provenance:   edgec " << provenance["edgec_version"].get<std::string>() << ", recipe "
+      << provenance["recipe"].get<std::string>().size() << " bytes\n";
+  for (const auto& input : provenance["inputs"])
+    out << "  " << input["role"].get<std::string>() << ' ' << input["path"].get<std::string>() << " sha256 "
+        << input["sha256"].get<std::string>().substr(0, 16) << '\n';
+  out << "golden:       " << pack["golden_samples"].size() << " samples\n";
+  out << "files:       ";
+  for (const auto& file : pack["files"]) out << ' ' << file.get<std::string>();
+  out << '\n';
+  out << "sections:     " << pack["sections"].size() << '\n';
+  for (const auto& section : pack["sections"]) {
+    out << "  " << section["index"].get<uint32_t>() << ' ' << section["name"].get<std::string>() << " ("
+        << section["kind"].get<std::string>();
+    if (!section["dtype"].is_null()) out << ", " << section["dtype"].get<std::string>() << ' ' << shape_text(section["shape"]);
+    out << ") offset " << section["offset"].get<uint64_t>() << ", " << section["size"].get<uint64_t>() << " bytes";
+    if (section["compression"] != "none")
+      out << ", " << section["compression"].get<std::string>() << ' ' << section["stored_size"].get<uint64_t>() << " bytes";
+    out << ", sha256 " << section["sha256"].get<std::string>().substr(0, 16) << '\n';
+  }
 }
 
 void print_text(const Json& report, std::ostream& out) {
@@ -161,6 +226,7 @@ void print_text(const Json& report, std::ostream& out) {
     for (const auto& [op, count] : graph["ops"].items()) out << ' ' << op << '=' << count.get<int64_t>();
     out << '\n';
   }
+  if (report.contains("edgepack")) print_edgepack(report["edgepack"], out);
 }
 
 }  // namespace
@@ -169,12 +235,13 @@ void add_inspect_command(CLI::App& app, Action& action) {
   auto* command = app.add_subcommand("inspect", "Show what a model holds: components, parameters, ops, inputs/outputs");
   auto path = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  command->add_option("MODEL", *path, "An .onnx file, a folder of .onnx files, or a Hugging Face folder")->required();
+  command->add_option("MODEL", *path, "An .onnx file, a folder of .onnx files, a Hugging Face folder or an .edgepack artifact")->required();
   command->add_flag("--json", *json, "Print machine-readable JSON instead of text");
   command->callback([&action, path, json] {
     action = [path, json] {
       const Model model = load_model(*path);
-      const Json report = inspect_json(*path, model);
+      Json report = inspect_json(*path, model);
+      if (model.format == "edgepack") report["edgepack"] = edgepack_json(inspect_edgepack(*path));
       if (*json) std::cout << report.dump(2) << '\n';
       else print_text(report, std::cout);
     };

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   edgec::cli::add_run_command(app, action);
   edgec::cli::add_eval_command(app, action);
   edgec::cli::add_quantize_command(app, action);
+  edgec::cli::add_compile_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

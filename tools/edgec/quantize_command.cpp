@@ -9,6 +9,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "calibration_source.hpp"
 #include "commands.hpp"
 #include "edgec/calibration/dataset.hpp"
 #include "edgec/core/error.hpp"
@@ -34,62 +35,6 @@ struct QuantizeArgs {
   double damp = 0.01, alpha = 0.5, clip_norm = 2.0;
   std::vector<std::string> ignore;
 };
-
-fs::path config_folder(const fs::path& model) {
-  const fs::path dir = fs::is_directory(model) ? model : model.parent_path();
-  if (fs::exists(dir / "config.json")) return dir;
-  return dir.parent_path();
-}
-
-std::vector<int64_t> read_i32_ids(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw_input_error(file.string(), "cannot open (expected raw int32 token ids)");
-  std::vector<int64_t> ids;
-  int32_t value;
-  while (in.read(reinterpret_cast<char*>(&value), 4)) ids.push_back(value);
-  if (in.gcount() != 0) throw_input_error(file.string(), "size is not a multiple of 4 bytes (raw int32 token ids)");
-  if (ids.empty()) throw_input_error(file.string(), "no token ids");
-  return ids;
-}
-
-calibration::Dataset load_calibration(const QuantizeArgs& args, const fs::path& model_folder, const Graph& graph) {
-  if (args.calib_kind == "generated") {
-    const auto config = hf::read_generation_config(model_folder);
-    return calibration::generated_text(graph, config.bos_token_id.value_or(1), {args.samples, args.seq_len, args.seed});
-  }
-  const fs::path data = args.calib;
-  if (!fs::exists(data)) throw_input_error(data.string(), "no such calibration file or folder");
-  std::string kind = args.calib_kind;
-  if (kind == "auto") {
-    const auto ext = data.extension().string();
-    if (fs::is_directory(data) && fs::exists(data / "manifest.json") && fs::exists(data / "test_pixel_values.f32")) kind = "vlm-eval";
-    else if (ext == ".i32" || ext == ".i64" || ext == ".npy") kind = "tokens";
-    else kind = "images";
-  }
-  if (kind == "tokens") return calibration::token_windows(data, {args.samples, args.seq_len, args.seed});
-  if (kind == "vlm-eval") {
-    auto set = calibration::vlm_eval_images(data, args.samples, args.seed);
-    if (args.answer_tokens > 0) {
-      const auto config = hf::read_generation_config(model_folder);
-      calibration::extend_with_model_answers(set, graph, args.answer_tokens, config.eos_token_ids);
-    }
-    return set;
-  }
-  if (kind == "images") {
-    if (args.prompt_ids.empty())
-      throw Error(ErrorCategory::usage, "edgec quantize: image calibration data needs --prompt-ids FILE (the token ids fed with each image)");
-    const auto config = model_folder / "preprocessor_config.json";
-    const auto preprocess = calibration::read_preprocess(config, 1);
-    calibration::ImagePrompts options{args.samples, args.seed, read_i32_ids(args.prompt_ids)};
-    auto set = calibration::image_prompts(data, preprocess, options);
-    if (args.answer_tokens > 0) {
-      const auto generation = hf::read_generation_config(model_folder);
-      calibration::extend_with_model_answers(set, graph, args.answer_tokens, generation.eos_token_ids);
-    }
-    return set;
-  }
-  throw Error(ErrorCategory::usage, "edgec quantize: unknown --calib-kind '" + kind + "' (auto, tokens, vlm-eval, images, generated)");
-}
 
 Json report_json(const quant::QuantizeReport& report, const QuantizeArgs& args) {
   Json layers = Json::array();
@@ -156,7 +101,17 @@ void run_quantize(const QuantizeArgs& args) {
                                       " graphs; edgec quantize works on one graph (quantize a Hugging Face checkpoint, or each ONNX file)");
   const fs::path folder = config_folder(args.model);
   std::optional<calibration::Dataset> data;
-  if (!args.calib.empty() || args.calib_kind == "generated") data = load_calibration(args, folder, model.graphs[0]);
+  if (!args.calib.empty() || args.calib_kind == "generated") {
+    CalibrationSource source;
+    source.kind = args.calib_kind;
+    source.data = args.calib;
+    source.prompt_ids = args.prompt_ids;
+    source.samples = args.samples;
+    source.seq_len = args.seq_len;
+    source.answer_tokens = args.answer_tokens;
+    source.seed = args.seed;
+    data = load_calibration(source, folder, model.graphs[0], "edgec quantize");
+  }
   const auto report = quant::quantize_graph(model.graphs[0], data ? &*data : nullptr, options, args.method);
 
   const Json json = report_json(report, args);

@@ -51,6 +51,7 @@ struct LayerReport {
   // Mean per-token squared output error ||W x - W_hat x||^2 over the calibration tokens (0 without data),
   // of this method and of plain round-to-nearest on the original weight, and the output energy ||W x||^2.
   double error = 0.0, rtn_error = 0.0, output_energy = 0.0;
+  double quantized_energy = 0.0;  // ||W_hat x||^2 (with the other two: the cosine between W x and W_hat x)
   double awq_alpha = -1.0;  // AWQ's chosen alpha (-1: not scaled)
   bool smoothed = false;
   int64_t dead_columns = 0;

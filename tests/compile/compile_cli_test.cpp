@@ -1,0 +1,126 @@
+// `edgec compile recipe.yaml` end to end on stories260k: the artifact, the report (JSON + HTML), the verify gates
+// and their exit code, determinism across thread counts, a corrupted artifact refused at load, --dry-run and
+// recipe errors writing nothing.
+#include <fstream>
+
+#include "../quant_models/quant_models.hpp"
+#include "edgec/core/sha256.hpp"
+
+using namespace edgec::test::quant_models;
+using edgec::test::CommandResult;
+using edgec::test::read_text;
+using edgec::test::shared_model;
+
+namespace {
+
+// A W4 g32 GPTQ recipe for stories260k writing into `dir`, with 16 generated calibration sequences and verify
+// gates on 4 held-out windows. `gates` is appended to the verify section.
+fs::path write_recipe(const fs::path& dir, const fs::path& stories, const std::string& gates = "") {
+  const fs::path recipe = dir / "stories.yaml";
+  std::ofstream out(recipe);
+  out << "version: 1\n"
+      << "model: " << stories.string() << "\n"
+      << "calibration:\n  kind: generated\n  samples: 16\n  seq_len: 64\n"
+      << "stages:\n  - name: w4\n    pass: quantize\n    method: gptq\n    bits: 4\n    group: 32\n    allow_partial_groups: true\n"
+      << "target:\n  device: x86-64\n"
+      << "output:\n  path: out/stories.edgepack\n  golden_samples: 1\n"
+      << "verify:\n  data: " << (stories / "eval/heldout_ids.i32").string() << "\n  samples: 4\n" << gates;
+  return recipe;
+}
+
+CommandResult compile(const fs::path& recipe, const std::string& extra = "", const std::string& env = "") {
+  return run_edgec("compile " + quoted(recipe) + " --quiet " + extra, env);
+}
+
+}  // namespace
+
+TEST_CASE("edgec compile: stories260k W4 GPTQ gives an artifact edgec run executes, a report, and the same bytes at 1 and 2 threads") {
+  const fs::path stories = shared_model("stories260k");
+  if (stories.empty()) return;
+  ScratchDir tmp("compile_stories");
+  const fs::path recipe = write_recipe(tmp.path(), stories, "  max_kl: 0.5\n  min_top1: 0.6\n");
+  const CommandResult one = compile(recipe, "--threads 1");
+  REQUIRE_MESSAGE(one.exit_code == 0, one.err);
+  const fs::path artifact = tmp / "out/stories.edgepack";
+  REQUIRE(fs::exists(artifact));
+  const std::string first = edgec::sha256_file(artifact);
+
+  const Json report = read_json(tmp / "out/stories.edgepack.report.json");
+  CHECK(report["schema"] == "edgec.report/1");
+  CHECK(report["status"] == "passed");
+  REQUIRE(report["layers"].size() == 36);
+  for (const auto& layer : report["layers"]) {
+    INFO(layer["name"].get<std::string>());
+    CHECK(layer["op"] == "edgec.QLinear");
+    CHECK(layer["component"] == "language");  // the importer names a causal LM's one component language_model
+    CHECK(layer["snr_db"].get<double>() > 10.0);
+    CHECK(layer["cosine"].get<double>() > 0.99);
+    CHECK(layer["relative_mse"].get<double>() < 0.1);
+    CHECK(layer["error"].get<double>() < layer["rtn_error"].get<double>());
+  }
+  std::map<std::string, Json> metrics;
+  for (const auto& m : report["metrics"]) metrics[m["name"]] = m;
+  REQUIRE(metrics.count("kl"));
+  CHECK(metrics["kl"]["value"].get<double>() > 0.01);
+  CHECK(metrics["kl"]["value"].get<double>() < 0.5);
+  CHECK(metrics["perplexity"]["reference"].get<double>() > 0.0);
+  CHECK(metrics["size_mb"]["value"].get<double>() < 0.35 * metrics["size_mb"]["reference"].get<double>());
+  REQUIRE(report["gates"].size() == 2);
+  const std::string html = read_text(tmp / "out/stories.edgepack.report.html");
+  CHECK(html.find("<svg") != std::string::npos);
+
+  // The artifact runs: 8 greedy tokens from BOS.
+  const CommandResult run = run_edgec("run " + quoted(artifact) + " --generate 8");
+  CHECK_MESSAGE(run.exit_code == 0, run.err);
+
+  // Two threads: byte-identical artifact.
+  const CommandResult two = compile(recipe, "--threads 2");
+  REQUIRE_MESSAGE(two.exit_code == 0, two.err);
+  CHECK(edgec::sha256_file(artifact) == first);
+
+  // One flipped byte in the tensor data: a clear load error, exit 4.
+  const auto size = fs::file_size(artifact);
+  {
+    std::fstream file(artifact, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(static_cast<std::streamoff>(size - 100));
+    char byte = 0;
+    file.read(&byte, 1);
+    byte = static_cast<char>(byte ^ 0x5A);
+    file.seekp(static_cast<std::streamoff>(size - 100));
+    file.write(&byte, 1);
+  }
+  const CommandResult corrupted = run_edgec("run " + quoted(artifact) + " --generate 2");
+  CHECK(corrupted.exit_code == 4);
+  CHECK_MESSAGE(corrupted.err.find("checksum mismatch") != std::string::npos, corrupted.err);
+}
+
+TEST_CASE("edgec compile: a failing verify gate exits 3 naming the metric, after writing the artifact and report") {
+  const fs::path stories = shared_model("stories260k");
+  if (stories.empty()) return;
+  ScratchDir tmp("compile_gate");
+  const fs::path recipe = write_recipe(tmp.path(), stories, "  max_kl: 0.0001\n");
+  const CommandResult result = compile(recipe);
+  CHECK(result.exit_code == 3);
+  CHECK_MESSAGE(result.err.find("verify gates failed") != std::string::npos, result.err);
+  CHECK_MESSAGE(result.err.find("kl = ") != std::string::npos, result.err);
+  CHECK(fs::exists(tmp / "out/stories.edgepack"));
+  const Json report = read_json(tmp / "out/stories.edgepack.report.json");
+  CHECK(report["status"] == "failed");
+}
+
+TEST_CASE("edgec compile: --dry-run prints the plan and writes nothing; a recipe error exits 2 and writes nothing") {
+  const fs::path stories = shared_model("stories260k");
+  if (stories.empty()) return;
+  ScratchDir tmp("compile_dry");
+  const fs::path recipe = write_recipe(tmp.path(), stories);
+  const CommandResult plan = compile(recipe, "--dry-run --json");
+  REQUIRE_MESSAGE(plan.exit_code == 0, plan.err);
+  const Json json = Json::parse(plan.out);
+  CHECK(json.dump().find("model.layers.4.mlp.down_proj") != std::string::npos);
+  CHECK(!fs::exists(tmp / "out"));
+
+  const CommandResult bad = compile(recipe, "--set stages.0.bits=5");
+  CHECK(bad.exit_code == 2);
+  CHECK_MESSAGE(bad.err.find("bits") != std::string::npos, bad.err);
+  CHECK(!fs::exists(tmp / "out"));
+}

@@ -1,0 +1,244 @@
+// `edgec compile recipe.yaml`: the recipe (pipeline/: strict parse, preflight against the model's shapes), then
+// calibration, every stage in order, the .edgepack artifact (formats/edgepack) with provenance and golden
+// samples, and the accuracy-diff report as JSON and HTML (report/). Verify gates that fail exit with 3 after the
+// artifact and report are written, so a CI job keeps both for inspection.
+#include <omp.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "calibration_source.hpp"
+#include "commands.hpp"
+#include "compile_metrics.hpp"
+#include "edgec/core/error.hpp"
+#include "edgec/core/sha256.hpp"
+#include "edgec/formats/edgepack.hpp"
+#include "edgec/formats/load.hpp"
+#include "edgec/pipeline/preflight.hpp"
+#include "edgec/pipeline/recipe.hpp"
+#include "edgec/quant/quantize_graph.hpp"
+#include "edgec/report/report_html.hpp"
+#include "edgec/report/report_json.hpp"
+
+namespace edgec::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct CompileArgs {
+  std::string recipe, output;
+  std::vector<std::string> sets;
+  bool dry_run = false, json = false, quiet = false;
+  int threads = 0;
+};
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// Progress for humans on stderr; stdout stays for --json.
+struct Log {
+  bool quiet = false;
+  void operator()(const std::string& line) const {
+    if (!quiet) std::cerr << "edgec compile: " << line << '\n';
+  }
+};
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Writes `text` to `path` through a temporary file in the same folder (no half-written report ever).
+void write_atomically(const fs::path& path, const std::string& text) {
+  const fs::path folder = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  fs::create_directories(folder);
+  const fs::path temp = folder / ("." + path.filename().string() + ".tmp");
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) {
+      std::error_code ignored;
+      fs::remove(temp, ignored);
+      throw_input_error(path.string(), "cannot write");
+    }
+  }
+  fs::rename(temp, path);
+}
+
+CalibrationSource calibration_source(const pipeline::Calibration& c) {
+  CalibrationSource source;
+  source.kind = pipeline::to_string(c.resolved_kind == pipeline::CalibrationKind::auto_detect ? c.kind : c.resolved_kind);
+  source.data = c.dataset;
+  source.prompt_ids = c.prompt_ids;
+  source.samples = c.samples;
+  source.seq_len = c.seq_len;
+  source.seed = c.seed;
+  source.answer_tokens = c.answer_tokens;
+  if (c.preprocessing) {
+    source.mean = c.preprocessing->mean;
+    source.std = c.preprocessing->std;
+    if (c.preprocessing->resize) {
+      source.height = (*c.preprocessing->resize)[0];
+      source.width = (*c.preprocessing->resize)[1];
+    }
+  }
+  return source;
+}
+
+// sha256 of every file the model was read from, and of the calibration data (a folder: each file in it).
+std::vector<EdgepackInputFile> input_hashes(const Model& model, const pipeline::Recipe& recipe) {
+  std::vector<EdgepackInputFile> inputs;
+  for (const fs::path& file : model.files) inputs.push_back({"model", file.string(), sha256_file(file)});
+  const auto add_data = [&](const std::string& role, const fs::path& path) {
+    if (path.empty() || !fs::exists(path)) return;
+    if (!fs::is_directory(path)) {
+      inputs.push_back({role, path.string(), sha256_file(path)});
+      return;
+    }
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::recursive_directory_iterator(path))
+      if (entry.is_regular_file()) files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const fs::path& file : files) inputs.push_back({role, file.string(), sha256_file(file)});
+  };
+  if (recipe.calibration) {
+    add_data("calibration", recipe.calibration->dataset);
+    add_data("calibration prompt ids", recipe.calibration->prompt_ids);
+  }
+  if (recipe.verify) add_data("verify data", recipe.verify->data);
+  return inputs;
+}
+
+// The side files a runner needs besides the weights (config, tokenizer, generation and preprocessor configs).
+std::map<std::string, std::string> side_files(const fs::path& folder) {
+  std::map<std::string, std::string> files;
+  if (!fs::is_directory(folder)) return files;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string name = entry.path().filename().string(), ext = entry.path().extension().string();
+    if (ext == ".json" || ext == ".txt" || ext == ".bin" || ext == ".model")
+      if (name != "model.safetensors.index.json" && entry.file_size() < (64u << 20)) files[name] = read_text(entry.path());
+  }
+  return files;
+}
+
+void run_compile(const CompileArgs& args) {
+  const auto start = Clock::now();
+  const Log log{args.quiet || args.json};
+  std::vector<std::string> sets = args.sets;
+  if (!args.output.empty()) sets.push_back("output.path=" + args.output);
+  const pipeline::Recipe recipe = pipeline::load_recipe(args.recipe, sets);
+  const std::string recipe_text = read_text(args.recipe);
+
+  const auto load_start = Clock::now();
+  Model model = load_model(recipe.model.path);
+  // Weights exported as Constant nodes (PP-OCR) are weights for preflight, the sizes and the passes alike.
+  for (Graph& g : model.graphs) constants_to_initializers(g);
+  const pipeline::Plan plan = pipeline::preflight(recipe, model);
+  const double load_seconds = seconds_since(load_start);
+  if (args.dry_run) {
+    if (args.json) std::cout << pipeline::plan_to_json(plan).dump(2) << '\n';
+    else std::cout << pipeline::plan_to_text(plan);
+    return;
+  }
+  const int threads = args.threads > 0 ? args.threads : recipe.target.threads.value_or(0);
+  if (threads > 0) omp_set_num_threads(threads);
+  // The artifact's folder must be writable before any calibration time is spent.
+  const fs::path out = recipe.output.path;
+  fs::create_directories(out.parent_path().empty() ? fs::path(".") : out.parent_path());
+
+  report::CompileReport rep;
+  rep.edgec_version = EDGEC_VERSION;
+  rep.recipe_path = args.recipe;
+  rep.recipe_sha256 = sha256_hex(std::string_view(recipe_text));
+  rep.model_name = recipe.model.path.filename().string();
+  rep.model_path = recipe.model.path.string();
+  rep.target = recipe.target.device;
+  rep.stages.push_back({"load", "", load_seconds});
+
+  const Graph original = model.graphs.at(0);
+  Graph& graph = model.graphs[0];
+  const fs::path folder = config_folder(recipe.model.path);
+  std::optional<calibration::Dataset> data;
+  const bool needs_data = std::any_of(recipe.stages.begin(), recipe.stages.end(), [](const pipeline::Stage& stage) {
+    return std::get<pipeline::QuantizeStage>(stage.params).needs_calibration();
+  });
+  if (recipe.calibration && (needs_data || recipe.output.golden_samples > 0)) {
+    const auto calib_start = Clock::now();
+    log("calibration data: " + (recipe.calibration->dataset.empty() ? std::string("generated by the model") : recipe.calibration->dataset.string()));
+    data = load_calibration(calibration_source(*recipe.calibration), folder, original, recipe.file);
+    rep.stages.push_back({"calibrate", "", seconds_since(calib_start)});
+  }
+
+  for (size_t s = 0; s < recipe.stages.size(); ++s) {
+    const pipeline::Stage& stage = recipe.stages[s];
+    const pipeline::StagePlan& stage_plan = plan.stages.at(s);
+    const auto& params = std::get<pipeline::QuantizeStage>(stage.params);
+    log("stage " + stage.name + ": " + params.method + ", " + std::to_string(stage_plan.layers.size()) + " layers");
+    const auto stage_start = Clock::now();
+    const quant::QuantizeReport result =
+        quant::quantize_graph(graph, params.needs_calibration() && data ? &*data : nullptr, stage_plan.options, params.method);
+    rep.stages.push_back({stage.name, params.method, seconds_since(stage_start)});
+    for (const auto& layer : result.layers) rep.layers.push_back(layer_report(model, layer, params.method));
+  }
+
+  const auto verify_start = Clock::now();
+  rep.sizes = component_sizes(model, original, graph);
+  std::vector<GoldenSample> golden;
+  if (data) golden = golden_samples(graph, *data, recipe.output.golden_samples);
+  measure_end_to_end(recipe, model, original, graph, data ? &*data : nullptr, rep);
+  if (recipe.verify) rep.gates = verify_gates(*recipe.verify, rep);
+  rep.status = report::status_of(rep.gates);
+  rep.stages.push_back({"verify", "", seconds_since(verify_start)});
+
+  const auto export_start = Clock::now();
+  EdgepackExtras extras;
+  extras.model = edgepack_model_info(model);
+  extras.target.device = recipe.target.device;
+  extras.provenance.edgec_version = EDGEC_VERSION;
+  extras.provenance.recipe = recipe_text;
+  extras.provenance.inputs = input_hashes(model, recipe);
+  extras.golden = std::move(golden);
+  extras.files = side_files(folder);
+  extras.compression = recipe.output.compression == pipeline::Compression::zstd ? EdgepackCompression::zstd : EdgepackCompression::none;
+  write_edgepack(graph, extras, out);
+  rep.stages.push_back({"export", "", seconds_since(export_start)});
+  rep.notes.push_back("artifact " + out.string() + ": " + std::to_string(fs::file_size(out)) + " bytes");
+
+  write_atomically(recipe.output.report, report::to_json_text(rep) + "\n");
+  write_atomically(recipe.output.html, report::to_html(rep));
+  if (args.json) std::cout << report::to_json_text(rep) << '\n';
+  log("wrote " + out.string() + " (" + std::to_string(fs::file_size(out)) + " bytes), " + recipe.output.report.string() + ", " +
+      recipe.output.html.string() + " in " + std::to_string(seconds_since(start)) + " s");
+  std::string failing;
+  for (const auto& gate : rep.gates)
+    if (!gate.passed)
+      failing += "\n  " + gate.metric + " = " + std::to_string(gate.actual) + ", required " + std::string(report::gate_op_symbol(gate.op)) + " " +
+                 std::to_string(gate.threshold);
+  if (!failing.empty()) throw Error(ErrorCategory::accuracy, recipe.file + ": verify gates failed:" + failing);
+}
+
+}  // namespace
+
+void add_compile_command(CLI::App& app, Action& action) {
+  auto args = std::make_shared<CompileArgs>();
+  CLI::App* cmd = app.add_subcommand("compile", "Compile a model as a recipe says: calibrate, quantize, verify, write one .edgepack and a report");
+  cmd->add_option("recipe", args->recipe, "The recipe (YAML; docs/recipes.md)")->required();
+  cmd->add_option("-o,--output", args->output, "The artifact to write (overrides output.path)");
+  cmd->add_option("--set", args->sets, "key.path=value: override a recipe value before validation (repeatable)");
+  cmd->add_flag("--dry-run", args->dry_run, "Stop after preflight and print the plan");
+  cmd->add_option("--threads", args->threads, "Threads (default: target.threads, else all cores)")->check(CLI::PositiveNumber);
+  cmd->add_flag("--json", args->json, "Print the plan (--dry-run) or the report as JSON on stdout");
+  cmd->add_flag("--quiet", args->quiet, "No progress lines on stderr");
+  cmd->callback([args, &action] { action = [args] { run_compile(*args); }; });
+}
+
+}  // namespace edgec::cli
