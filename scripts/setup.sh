@@ -13,4 +13,4 @@ cmake --build build -j "$(nproc)"
 
 echo "edgec setup: built build/tools/edgec; compiling the example (PP-OCRv4 text recognizer, W8) with recipes/ppocrv4-rec-w8.yaml:"
 ./build/tools/edgec compile recipes/ppocrv4-rec-w8.yaml
-./build/tools/edgec inspect recipes/out/ppocrv4-rec-w8.edgepack | head -n 12
+echo "edgec setup: artifact recipes/out/ppocrv4-rec-w8.edgepack (edgec inspect / edgec run it), report recipes/out/ppocrv4-rec-w8.edgepack.report.html"

@@ -21,8 +21,9 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 # under the sanitizers, so here they are shown but do not fail the build.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEC_SANITIZE=ON -DEDGEC_WERROR=OFF >/dev/null
 cmake --build build-asan -j "$jobs"
-# The two full-model accuracy comparisons (tens of quantize + eval runs) repeat code the quant and
-# quant_models error/determinism tests already run under the sanitizers; at ASan speed they would take most
-# of the suite's time, so they run in the normal build only.
+# The full-model accuracy comparisons (tens of quantize + eval runs, and fmnist-vlm-a captioning 500 images) repeat
+# code the quant, quant_models and generation tests already run under the sanitizers on fewer inputs; at ASan speed
+# they would take most of the suite's time, so they run in the normal build only.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$jobs" -E "quant_models:.*(first 1000 test images|beat round-to-nearest)"
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" \
+    -E "quant_models:.*(first 1000 test images|beat round-to-nearest)|generation:fmnist-vlm-a: golden captions.*500-image"

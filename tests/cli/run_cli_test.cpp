@@ -41,7 +41,7 @@ TEST_CASE("edgec run --generate: stories260k greedy text and --json timings") {
   CHECK(nlohmann::json::parse(result.out)["prompt_tokens"] == 59);
 }
 
-TEST_CASE("edgec run: plain graph run with .npy input and output; bad .npy is exit 4") {
+TEST_CASE("edgec run: plain graph run with .npy input and output, bad .npy is exit 4") {
   const fs::path dir = edgec::test::shared_model("stories260k");
   if (dir.empty()) return;
   const auto tmp = fs::temp_directory_path() / ("edgec_run_cli_" + std::to_string(::getpid()));

@@ -108,7 +108,7 @@ TEST_CASE("edgec compile: a failing verify gate exits 3 naming the metric, after
   CHECK(report["status"] == "failed");
 }
 
-TEST_CASE("edgec compile: --dry-run prints the plan and writes nothing; a recipe error exits 2 and writes nothing") {
+TEST_CASE("edgec compile: --dry-run prints the plan and writes nothing, a recipe error exits 2 and writes nothing") {
   const fs::path stories = shared_model("stories260k");
   if (stories.empty()) return;
   ScratchDir tmp("compile_dry");

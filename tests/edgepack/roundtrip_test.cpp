@@ -56,7 +56,7 @@ TEST_CASE("edgepack: synthetic graph with every dtype and attribute kind round-t
   }
 }
 
-TEST_CASE("edgepack: writing twice gives identical bytes; zstd shrinks a compressible model and leaves others plain") {
+TEST_CASE("edgepack: writing twice gives identical bytes, zstd shrinks a compressible model and leaves others plain") {
   ScratchDir dir("determinism");
   const Graph graph = synthetic_graph();
   EdgepackExtras extras = synthetic_extras();

@@ -65,7 +65,7 @@ std::vector<int64_t> greedy(const Graph& graph, int64_t tokens) {
 
 }  // namespace
 
-TEST_CASE("edgepack stories260k: f32 and RTN W4 g32 artifacts give identical logits; edgec run and inspect use them") {
+TEST_CASE("edgepack stories260k: f32 and RTN W4 g32 artifacts give identical logits, edgec run and inspect use them") {
   const fs::path dir = edgec::test::shared_model("stories260k");
   if (dir.empty()) return;
   ScratchDir tmp("stories");

@@ -106,7 +106,7 @@ TokenRows check_subset(CausalModel& model, const fs::path& dir, const char* labe
 
 }  // namespace
 
-TEST_CASE("fmnist-vlm-a: golden captions and logits from safetensors and ONNX; 500-image accuracy") {
+TEST_CASE("fmnist-vlm-a: golden captions and logits from safetensors and ONNX, 500-image accuracy") {
   const fs::path dir = edgec::test::shared_model("fmnist-vlm-a");
   if (dir.empty()) return;
   const Model hf_model = hf::import_folder(dir);

@@ -78,7 +78,7 @@ TEST_CASE("KV cache: causal attention decoded token by token equals the full seq
   CHECK(worst <= 1e-6);
 }
 
-TEST_CASE("KV cache: non-causal attention ignores it; a different batch is refused") {
+TEST_CASE("KV cache: non-causal attention ignores it, a different batch is refused") {
   const Graph graph = attention_graph(false);
   const Executor executor(graph);
   KvCache cache;

@@ -106,7 +106,7 @@ TEST_CASE("stories260k: held-out perplexity over 93 windows of 256 tokens is 57.
   CHECK(std::abs(r.nll - 4.0597) <= 1e-4);
 }
 
-TEST_CASE("stories260k: against itself KL is 0 and top-1 agreement 1; int32 ids give the same result") {
+TEST_CASE("stories260k: against itself KL is 0 and top-1 agreement 1, int32 ids give the same result") {
   const fs::path dir = edgec::test::shared_model("stories260k");
   if (dir.empty()) return;
   const Model model = hf::import_folder(dir);

@@ -38,7 +38,7 @@ TEST_CASE("sampling distribution: temperature, top-k and top-p cut the expected 
   CHECK(d[0].probability == doctest::Approx(std::sqrt(0.5) / z));
 }
 
-TEST_CASE("sampling: same seed, same tokens; degenerate settings equal greedy") {
+TEST_CASE("sampling: same seed, same tokens, degenerate settings equal greedy") {
   std::vector<std::vector<float>> steps;
   for (int s = 0; s < 50; ++s) {
     std::vector<float> logits(40);

@@ -50,7 +50,7 @@ int64_t total_parameters(const edgec::Model& model) {
 
 }  // namespace
 
-TEST_CASE("hf synthetic: Qwen2 uses its q/k/v biases; untied lm_head") {
+TEST_CASE("hf synthetic: Qwen2 uses its q/k/v biases, untied lm_head") {
   TempDir dir("qwen2");
   edgec::test::TextShape s;
   TensorList tensors;

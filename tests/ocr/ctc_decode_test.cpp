@@ -44,7 +44,7 @@ TEST_CASE("ctc: the score is the mean probability of the kept characters") {
   CHECK(r.score == doctest::Approx((0.6 + 0.7) / 2));
 }
 
-TEST_CASE("ctc: all blanks is an empty line with score 0; ties take the first class") {
+TEST_CASE("ctc: all blanks is an empty line with score 0, ties take the first class") {
   const std::vector<std::string> charset{"", "p", "q"};
   const auto blanks = one_hot_rows({0, 0, 0}, 3);
   const auto r = ppocr::ctc_greedy_decode(blanks, 3, 3, charset);

@@ -69,7 +69,7 @@ TEST_CASE("db: thresholds, minimum size and clipping") {
   CHECK(ppocr::db_boxes(map.values, map.width, map.height, 100, 40, lenient).size() == 2);
 }
 
-TEST_CASE("db: diagonal neighbours join one region (8-connectivity); a gap separates") {
+TEST_CASE("db: diagonal neighbours join one region (8-connectivity), a gap separates") {
   Map map(60, 30);
   map.fill(5, 5, 20, 10, 0.9f);
   map.fill(21, 11, 40, 16, 0.9f);  // touches the first only at a corner

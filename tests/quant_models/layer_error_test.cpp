@@ -107,7 +107,7 @@ TEST_CASE("stories260k W4 g32: GPTQ and AWQ beat round-to-nearest in every layer
   CHECK(awq_eval["top1_agreement"].get<double>() > rtn_eval["top1_agreement"].get<double>());
 }
 
-TEST_CASE("stories260k W3 g32: GPTQ and AWQ beat round-to-nearest in every layer; GPTQ + clip search stays below perplexity 75") {
+TEST_CASE("stories260k W3 g32: GPTQ and AWQ beat round-to-nearest in every layer, GPTQ + clip search stays below perplexity 75") {
   const fs::path stories = shared_model("stories260k");
   if (stories.empty()) return;
   ScratchDir tmp("stories_w3");

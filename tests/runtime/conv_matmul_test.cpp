@@ -103,7 +103,7 @@ TEST_CASE("MaxPool, AveragePool (pads, ceil_mode, count_include_pad) and global 
   check_close(run1("GlobalMaxPool", {x}), {1, 1, 1, 1}, {9});
 }
 
-TEST_CASE("MatMul: batched broadcasting, 1-D promotion, integer; Gemm with transposes and bias") {
+TEST_CASE("MatMul: batched broadcasting, 1-D promotion, integer, Gemm with transposes and bias") {
   const auto a = pattern(2 * 3 * 4, 0.2), b = pattern(4 * 5, 1.1);
   std::vector<float> expected;
   for (int64_t n = 0; n < 2; ++n)

@@ -138,7 +138,7 @@ TEST_CASE("MaxPool Indices: flattened over N and C, row-major or column-major (s
   CHECK(OneNode("MaxPool", {x}, column, 2).run()[1].to_i64() == std::vector<int64_t>{4, 7, 5, 8, 9, 12, 10, 13});
 }
 
-TEST_CASE("MaxPool takes i8, u8 and f16; AveragePool f16; global pools f16") {
+TEST_CASE("MaxPool takes i8, u8 and f16, AveragePool f16, global pools f16") {
   const std::map<std::string, Attribute> attributes{{"kernel_shape", std::vector<int64_t>{2}},
                                                     {"strides", std::vector<int64_t>{2}}};
   const auto u8 = HostTensor::from_values<uint8_t>(DType::u8, {1, 1, 4}, std::vector<uint8_t>{0, 255, 7, 3});
