@@ -124,6 +124,16 @@ void BlockwiseRunner::advance(size_t block) {
   ++next_;
 }
 
+void BlockwiseRunner::restore(size_t next_block, std::vector<Values> carried) {
+  if (next_block > blocks_.size())
+    throw Error(ErrorCategory::input, "checkpoint: block " + std::to_string(next_block) + " is past the graph's " + std::to_string(blocks_.size()) + " blocks");
+  if (carried.size() != carried_.size())
+    throw Error(ErrorCategory::input, "checkpoint: carries values for " + std::to_string(carried.size()) + " calibration samples, the data has " +
+                                          std::to_string(carried_.size()));
+  next_ = next_block;
+  carried_ = std::move(carried);
+}
+
 int64_t BlockwiseRunner::carried_bytes() const {
   int64_t bytes = 0;
   for (const auto& values : carried_)

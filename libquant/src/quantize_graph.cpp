@@ -160,7 +160,8 @@ void apply_method(const std::string& method, QuantizeOptions& options) {
   }
 }
 
-QuantizeReport quantize_graph(Graph& graph, const calibration::Dataset* data, const QuantizeOptions& options, const std::string& method_name) {
+QuantizeReport quantize_graph(Graph& graph, const calibration::Dataset* data, const QuantizeOptions& options, const std::string& method_name,
+                              const QuantizeHooks& hooks) {
   const auto start = Clock::now();
   QuantizeReport report;
   report.method = method_name;
@@ -201,16 +202,37 @@ QuantizeReport quantize_graph(Graph& graph, const calibration::Dataset* data, co
   calibration::BlockwiseRunner runner(graph, *data);
   const auto& blocks = runner.blocks();
   report.blocks = static_cast<int64_t>(blocks.size());
+  size_t first = 0;
+  if (hooks.resume != nullptr) {
+    first = hooks.resume->next_block;
+    runner.restore(first, hooks.resume->carried);
+    report.peak_carried_bytes = hooks.resume->peak_carried_bytes;
+  }
   std::map<size_t, const Selected*> by_node;
   for (const Selected& item : selected) by_node[item.layer.node] = &item;
+  // Blocks after the last selected layer change nothing: they are not run.
+  size_t end = first;
+  for (size_t b = first; b < blocks.size(); ++b)
+    for (size_t index : blocks[b].nodes)
+      if (by_node.count(index)) end = b + 1;
   const int64_t samples = static_cast<int64_t>(data->samples.size());
-  for (size_t b = 0; b < blocks.size(); ++b) {
-    std::vector<const Selected*> block_layers;
+  std::vector<const LayerReport*> finished;
+  std::vector<const Selected*> block_layers;
+  size_t block_start = 0;  // finished.size() when the block began
+  const auto block_done = [&](size_t b) {
+    runner.advance(b);
+    for (const Selected* item : block_layers) finished.push_back(reports.at(item->layer.output));
+    if (hooks.after_block)
+      hooks.after_block(BlockDone{b, end, blocks[b].key, finished.size() - block_start, runner, finished, report.peak_carried_bytes});
+  };
+  for (size_t b = first; b < end; ++b) {
+    block_layers.clear();
+    block_start = finished.size();
     for (size_t index : blocks[b].nodes)
       if (const auto it = by_node.find(index); it != by_node.end()) block_layers.push_back(it->second);
     report.peak_carried_bytes = std::max(report.peak_carried_bytes, runner.carried_bytes());
     if (block_layers.empty()) {
-      runner.advance(b);
+      block_done(b);
       continue;
     }
     // Grouped convolutions: round to nearest now, on the original weight.
@@ -225,10 +247,11 @@ QuantizeReport quantize_graph(Graph& graph, const calibration::Dataset* data, co
       rewrite_to_qlinear(graph, item->layer, quantize_rtn(weight.data(), item->layer.out_features, item->layer.in_features, item->scheme, options.rtn),
                          item->scheme);
       reports.at(item->layer.output)->seconds = seconds_since(layer_start);
+      finished.push_back(reports.at(item->layer.output));
     }
     block_layers = std::move(observed);
     if (block_layers.empty()) {
-      runner.advance(b);
+      block_done(b);
       continue;
     }
     calibration::LinearStatsCollector original = observe(runner, b, block_layers, samples);
@@ -268,7 +291,7 @@ QuantizeReport quantize_graph(Graph& graph, const calibration::Dataset* data, co
       rewrite_to_qlinear(graph, item->layer, quantized, item->scheme, extras);
       layer.seconds = seconds_since(layer_start);
     }
-    runner.advance(b);
+    block_done(b);
   }
   remove_unused_initializers(graph);
   report.seconds = seconds_since(start);

@@ -3,42 +3,16 @@
 // recipe errors writing nothing.
 #include <fstream>
 
-#include "../quant_models/quant_models.hpp"
+#include "compile_support.hpp"
 #include "edgec/core/sha256.hpp"
 
-using namespace edgec::test::quant_models;
-using edgec::test::CommandResult;
-using edgec::test::read_text;
-using edgec::test::shared_model;
-
-namespace {
-
-// A W4 g32 GPTQ recipe for stories260k writing into `dir`, with 16 generated calibration sequences and verify
-// gates on 4 held-out windows. `gates` is appended to the verify section.
-fs::path write_recipe(const fs::path& dir, const fs::path& stories, const std::string& gates = "") {
-  const fs::path recipe = dir / "stories.yaml";
-  std::ofstream out(recipe);
-  out << "version: 1\n"
-      << "model: " << stories.string() << "\n"
-      << "calibration:\n  kind: generated\n  samples: 16\n  seq_len: 64\n"
-      << "stages:\n  - name: w4\n    pass: quantize\n    method: gptq\n    bits: 4\n    group: 32\n    allow_partial_groups: true\n"
-      << "target:\n  device: x86-64\n"
-      << "output:\n  path: out/stories.edgepack\n  golden_samples: 1\n"
-      << "verify:\n  data: " << (stories / "eval/heldout_ids.i32").string() << "\n  samples: 4\n" << gates;
-  return recipe;
-}
-
-CommandResult compile(const fs::path& recipe, const std::string& extra = "", const std::string& env = "") {
-  return run_edgec("compile " + quoted(recipe) + " --quiet " + extra, env);
-}
-
-}  // namespace
+using namespace edgec::test::compile;
 
 TEST_CASE("edgec compile: stories260k W4 GPTQ gives an artifact edgec run executes, a report, and the same bytes at 1 and 2 threads") {
   const fs::path stories = shared_model("stories260k");
   if (stories.empty()) return;
   ScratchDir tmp("compile_stories");
-  const fs::path recipe = write_recipe(tmp.path(), stories, "  max_kl: 0.5\n  min_top1: 0.6\n");
+  const fs::path recipe = write_stories_recipe(tmp.path(), stories, "  max_kl: 0.5\n  min_top1: 0.6\n");
   const CommandResult one = compile(recipe, "--threads 1");
   REQUIRE_MESSAGE(one.exit_code == 0, one.err);
   const fs::path artifact = tmp / "out/stories.edgepack";
@@ -98,7 +72,7 @@ TEST_CASE("edgec compile: a failing verify gate exits 3 naming the metric, after
   const fs::path stories = shared_model("stories260k");
   if (stories.empty()) return;
   ScratchDir tmp("compile_gate");
-  const fs::path recipe = write_recipe(tmp.path(), stories, "  max_kl: 0.0001\n");
+  const fs::path recipe = write_stories_recipe(tmp.path(), stories, "  max_kl: 0.0001\n");
   const CommandResult result = compile(recipe);
   CHECK(result.exit_code == 3);
   CHECK_MESSAGE(result.err.find("verify gates failed") != std::string::npos, result.err);
@@ -112,7 +86,7 @@ TEST_CASE("edgec compile: --dry-run prints the plan and writes nothing, a recipe
   const fs::path stories = shared_model("stories260k");
   if (stories.empty()) return;
   ScratchDir tmp("compile_dry");
-  const fs::path recipe = write_recipe(tmp.path(), stories);
+  const fs::path recipe = write_stories_recipe(tmp.path(), stories);
   const CommandResult plan = compile(recipe, "--dry-run --json");
   REQUIRE_MESSAGE(plan.exit_code == 0, plan.err);
   const Json json = Json::parse(plan.out);

@@ -39,12 +39,20 @@ class BlockwiseRunner {
   // Values carried between blocks right now, in bytes (for reports and the memory test).
   int64_t carried_bytes() const;
 
+  // What a checkpoint needs to continue in another process: the next block to advance and, per sample, the
+  // values carried to it. restore() puts them back into a runner built on the same graph and data (--resume).
+  using Values = std::map<std::string, runtime::HostTensor>;
+  size_t next_block() const { return next_; }
+  const std::vector<Values>& carried() const { return carried_; }
+  // Throws Error(input) when `carried` cannot belong to this graph and data (sample count, block index).
+  void restore(size_t next_block, std::vector<Values> carried);
+
  private:
   Graph block_graph(size_t block) const;
   const Graph& graph_;
   std::vector<Block> blocks_;
   std::map<std::string, size_t> last_reader_;  // value -> last block reading it (graph outputs: past the end)
-  std::vector<std::map<std::string, runtime::HostTensor>> carried_;  // per sample
+  std::vector<Values> carried_;  // per sample
   size_t next_ = 0;
 };
 

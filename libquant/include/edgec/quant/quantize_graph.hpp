@@ -3,9 +3,11 @@
 // overrides), calibrates them block by block on a dataset, optionally migrates scales (AWQ, SmoothQuant),
 // rounds the weights (round-to-nearest or GPTQ) and rewrites each layer into edgec.QLinear.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "edgec/calibration/blockwise.hpp"
 #include "edgec/calibration/dataset.hpp"
 #include "edgec/core/graph.hpp"
 #include "edgec/quant/awq.hpp"
@@ -68,9 +70,34 @@ struct QuantizeReport {
   double seconds = 0.0;
 };
 
+// Passed to QuantizeHooks::after_block once a block has been calibrated, rewritten and advanced.
+struct BlockDone {
+  size_t block = 0, blocks = 0;
+  const std::string& key;                     // the block's name ("model.layers.3")
+  size_t quantized = 0;                       // layers of this block rewritten (0: nothing to save)
+  const calibration::BlockwiseRunner& runner; // next_block() and carried(): what a checkpoint saves
+  const std::vector<const LayerReport*>& finished;  // every layer this call has finished, in order
+  int64_t peak_carried_bytes = 0;
+};
+
+// Where an interrupted call continues (`edgec compile --resume`). The graph handed to quantize_graph is the
+// checkpoint's: its finished layers are QLinear/QConv already, so they are not selected again, and the report
+// lists only the layers finished after the resume point.
+struct QuantizeResume {
+  size_t next_block = 0;
+  std::vector<calibration::BlockwiseRunner::Values> carried;
+  int64_t peak_carried_bytes = 0;
+};
+
+struct QuantizeHooks {
+  std::function<void(const BlockDone&)> after_block;  // calibrated path only; every block, in order
+  const QuantizeResume* resume = nullptr;
+};
+
 // Quantizes `graph` in place. `data` may be null for plain round-to-nearest without error statistics;
-// every other method needs it (Error(usage) otherwise). Deterministic at any thread count.
+// every other method needs it (Error(usage) otherwise). Deterministic at any thread count, and a call resumed
+// from any block's checkpoint leaves the graph exactly as an uninterrupted one.
 QuantizeReport quantize_graph(Graph& graph, const calibration::Dataset* data, const QuantizeOptions& options,
-                              const std::string& method_name = "");
+                              const std::string& method_name = "", const QuantizeHooks& hooks = {});
 
 }  // namespace edgec::quant
