@@ -98,3 +98,24 @@ TEST_CASE("edgec compile: --dry-run prints the plan and writes nothing, a recipe
   CHECK_MESSAGE(bad.err.find("bits") != std::string::npos, bad.err);
   CHECK(!fs::exists(tmp / "out"));
 }
+
+TEST_CASE("edgec compile: progress is a bar with an ETA on a terminal and one plain line per block otherwise") {
+  const fs::path stories = shared_model("stories260k");
+  if (stories.empty()) return;
+  ScratchDir tmp("compile_progress");
+  const fs::path recipe = write_stories_recipe(tmp.path(), stories);
+  // `script` runs the compile on a pseudo-terminal and prints what the terminal received.
+  const CommandResult tty = edgec::test::run_command("TERM=xterm COLUMNS=120 script -qec \"OMP_WAIT_POLICY=passive " + edgec::test::edgec_binary() +
+                                                     " compile " + quoted(recipe) + "\" /dev/null");
+  REQUIRE_MESSAGE(tty.exit_code == 0, tty.out << tty.err);
+  CHECK_MESSAGE(tty.out.find("\r\x1b[Kedgec compile: w4 [") != std::string::npos, tty.out);
+  CHECK_MESSAGE(tty.out.find(" blocks  model.layers.0  ") != std::string::npos, tty.out);
+  CHECK_MESSAGE(tty.out.find(" elapsed, ETA ") != std::string::npos, tty.out);
+
+  const CommandResult piped = run_edgec("compile " + quoted(recipe));
+  REQUIRE_MESSAGE(piped.exit_code == 0, piped.err);
+  CHECK_MESSAGE(piped.err.find("edgec compile: w4: 2/") != std::string::npos, piped.err);
+  CHECK_MESSAGE(piped.err.find(" blocks (model.layers.0), ") != std::string::npos, piped.err);
+  CHECK(piped.err.find('\r') == std::string::npos);
+  CHECK(piped.err.find("\x1b[") == std::string::npos);
+}

@@ -21,6 +21,7 @@
 #include "edgec/formats/edgepack.hpp"
 #include "edgec/formats/load.hpp"
 #include "edgec/pipeline/preflight.hpp"
+#include "edgec/pipeline/progress.hpp"
 #include "edgec/pipeline/recipe.hpp"
 #include "edgec/quant/layers.hpp"
 #include "edgec/quant/quantize_graph.hpp"
@@ -51,14 +52,6 @@ void add_stage_time(report::CompileReport& rep, const std::string& stage, const 
     }
   rep.stages.push_back({stage, method, seconds});
 }
-
-// Progress for humans on stderr; stdout stays for --json.
-struct Log {
-  bool quiet = false;
-  void operator()(const std::string& line) const {
-    if (!quiet) std::cerr << "edgec compile: " << line << '\n';
-  }
-};
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -144,7 +137,10 @@ std::map<std::string, std::string> side_files(const fs::path& folder) {
 
 void run_compile(const CompileArgs& args) {
   const auto start = Clock::now();
-  const Log log{args.quiet || args.json};
+  // Progress for humans on stderr (a bar on a terminal, lines otherwise); stdout stays for --json.
+  const pipeline::ProgressStyle style = pipeline::detect_progress_style(args.quiet || args.json);
+  pipeline::Progress progress(style, std::cerr, "edgec compile: ", style == pipeline::ProgressStyle::bar ? pipeline::terminal_width() : 80);
+  const auto log = [&progress](const std::string& line) { progress.log(line); };
   std::vector<std::string> sets = args.sets;
   if (!args.output.empty()) sets.push_back("output.path=" + args.output);
   const pipeline::Recipe recipe = pipeline::load_recipe(args.recipe, sets);
@@ -231,7 +227,9 @@ void run_compile(const CompileArgs& args) {
     quant::QuantizeHooks hooks;
     if (resume_point && s == first_stage) hooks.resume = &*resume_point;
     // After every block that changed the graph: a checkpoint --resume continues from, written atomically.
+    progress.begin(stage.name, "blocks");
     hooks.after_block = [&](const quant::BlockDone& done) {
+      progress.update(done.block + 1, done.blocks, done.key);
       if (done.quantized == 0) return;
       CheckpointState state{fingerprint, s, done.runner.next_block(), done.peak_carried_bytes, rep};
       add_stage_time(state.report, stage.name, params.method, seconds_since(stage_start));
@@ -240,11 +238,13 @@ void run_compile(const CompileArgs& args) {
     };
     const bool calibrated = params.needs_calibration() && data;
     const quant::QuantizeReport result = quant::quantize_graph(graph, calibrated ? &*data : nullptr, stage_plan.options, params.method, hooks);
+    progress.end();
     add_stage_time(rep, stage.name, params.method, seconds_since(stage_start));
     for (const auto& layer : result.layers) rep.layers.push_back(layer_report(model, layer, params.method));
   }
 
   const auto verify_start = Clock::now();
+  log("verify: the compiled model against the original");
   rep.sizes = component_sizes(model, original, graph);
   std::vector<GoldenSample> golden;
   if (data) golden = golden_samples(graph, *data, recipe.output.golden_samples);
