@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "scratch_dir.hpp"
 #include "edgec/core/graph.hpp"
 #include "edgec/formats/edgepack.hpp"
 
@@ -19,27 +20,7 @@ namespace edgec::test::edgepack {
 
 namespace fs = std::filesystem;
 
-// A fresh folder under the temp directory, removed with its contents when the test ends.
-class ScratchDir {
- public:
-  explicit ScratchDir(const std::string& tag) {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() / ("edgec_edgepack_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using edgec::test::ScratchDir;
 
 inline std::string read_bytes(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);

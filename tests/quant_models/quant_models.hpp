@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "scratch_dir.hpp"
 #include "run_command.hpp"
 #include "test_paths.hpp"
 
@@ -24,28 +25,7 @@ using Json = nlohmann::json;
 
 inline std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
 
-// A fresh folder under the temp directory, removed with its contents when the test ends.
-class ScratchDir {
- public:
-  explicit ScratchDir(const std::string& tag) {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            ("edgec_quant_models_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using edgec::test::ScratchDir;
 
 // Runs `edgec ARGS` with `env` assignments in front. Waiting OpenMP threads sleep (ctest shares the cores between
 // test processes) unless the environment already says otherwise.

@@ -16,6 +16,7 @@
 #include <iostream>
 #include <string>
 
+#include "scratch_dir.hpp"
 #include "edgec/report/report_html.hpp"
 #include "report_fixture.hpp"
 #include "run_command.hpp"
@@ -26,24 +27,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A scratch folder removed on scope exit, also when a REQUIRE fails.
-class ScratchDir {
- public:
-  ScratchDir() : path_(fs::temp_directory_path() / ("edgec_report_test_" + std::to_string(::getpid()))) {
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using edgec::test::ScratchDir;
 
 bool chromium_available() {
   if (edgec::test::run_command("command -v chromium").exit_code == 0) return true;
@@ -81,7 +65,7 @@ uint32_t big_endian_u32(const std::string& bytes, size_t offset) {
 
 TEST_CASE("report chromium: the page renders headless to a PNG of the window size") {
   if (!chromium_available()) return;
-  const ScratchDir dir;
+  const ScratchDir dir("report");
   const fs::path page = dir.path() / "report.html";
   const fs::path png = dir.path() / "report.png";
   write_file(page, to_html(realistic_report()));
@@ -106,7 +90,7 @@ TEST_CASE("report chromium: the page renders headless to a PNG of the window siz
 
 TEST_CASE("report chromium: the parsed DOM keeps the charts and the escaped names") {
   if (!chromium_available()) return;
-  const ScratchDir dir;
+  const ScratchDir dir("report");
   CompileReport report = realistic_report();
   report.layers[7].scope = "<script>alert('x')</script>&<b>";
   const fs::path page = dir.path() / "report.html";

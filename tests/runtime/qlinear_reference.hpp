@@ -10,29 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "test_random.hpp"
 #include "edgec/core/dtype.hpp"
 #include "edgec/core/quant_layout.hpp"
 #include "edgec/runtime/host_tensor.hpp"
 
 namespace edgec::runtime::test {
 
-// Deterministic pseudo-random numbers (xorshift64*), uniform in [-1, 1).
-struct Random {
-  uint64_t state;
-  explicit Random(uint64_t seed) : state(seed * 2654435761u + 0x9E3779B97F4A7C15ull) {}
-  float next() {
-    state ^= state >> 12;
-    state ^= state << 25;
-    state ^= state >> 27;
-    const uint64_t bits = (state * 2685821657736338717ull) >> 40;  // 24 bits
-    return static_cast<float>(bits) / 8388608.0f - 1.0f;
-  }
-  std::vector<float> values(size_t n, float scale = 1.0f, float offset = 0.0f) {
-    std::vector<float> v(n);
-    for (float& e : v) e = offset + scale * next();
-    return v;
-  }
-};
+using edgec::test::Random;
 
 // A weight quantized by a small reference quantizer (round to nearest), packed with edgec::pack_code.
 struct Quantized {
