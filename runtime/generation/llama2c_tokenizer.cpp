@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 
 #include "edgec/core/error.hpp"
 #include "edgec/runtime/tokenizers.hpp"
@@ -10,24 +11,38 @@ namespace edgec::runtime {
 Llama2cTokenizer Llama2cTokenizer::load(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw_input_error(file.string(), "cannot open the tokenizer file");
+  const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) throw_input_error(file.string(), "cannot read the tokenizer file");
+  return parse(bytes, file.string());
+}
+
+Llama2cTokenizer Llama2cTokenizer::parse(std::string_view bytes, const std::string& name) {
+  size_t at = 0;
+  // Copies the next sizeof(T) bytes into `value`; false (nothing consumed) when fewer remain.
+  const auto read = [&](auto& value) {
+    if (bytes.size() - at < sizeof(value)) return false;
+    std::memcpy(&value, bytes.data() + at, sizeof(value));
+    at += sizeof(value);
+    return true;
+  };
   int32_t max_length = 0;
-  if (!in.read(reinterpret_cast<char*>(&max_length), sizeof(max_length)) || max_length <= 0 || max_length > (1 << 16))
-    throw_input_error(file.string() + ": max_token_length", "expected a positive int32 header");
+  if (!read(max_length) || max_length <= 0 || max_length > (1 << 16))
+    throw_input_error(name + ": max_token_length", "expected a positive int32 header");
   Llama2cTokenizer tokenizer;
   while (true) {
     float score = 0;
-    if (!in.read(reinterpret_cast<char*>(&score), sizeof(score))) break;  // clean end of file
+    if (!read(score)) break;  // clean end of file (like the stream reader, a partial score ends the file too)
     int32_t length = 0;
-    const std::string where = file.string() + ": token " + std::to_string(tokenizer.pieces_.size());
-    if (!in.read(reinterpret_cast<char*>(&length), sizeof(length))) throw_input_error(where, "truncated: missing the length");
+    const std::string where = name + ": token " + std::to_string(tokenizer.pieces_.size());
+    if (!read(length)) throw_input_error(where, "truncated: missing the length");
     if (length < 0 || length > max_length)
       throw_input_error(where, "length " + std::to_string(length) + " outside [0, " + std::to_string(max_length) + "]");
-    std::string piece(static_cast<size_t>(length), '\0');
-    if (length > 0 && !in.read(piece.data(), length)) throw_input_error(where, "truncated: missing the bytes");
-    tokenizer.pieces_.push_back(std::move(piece));
+    if (bytes.size() - at < static_cast<size_t>(length)) throw_input_error(where, "truncated: missing the bytes");
+    tokenizer.pieces_.emplace_back(bytes.substr(at, static_cast<size_t>(length)));
+    at += static_cast<size_t>(length);
     tokenizer.scores_.push_back(score);
   }
-  if (tokenizer.pieces_.empty()) throw_input_error(file.string(), "no tokens");
+  if (tokenizer.pieces_.empty()) throw_input_error(name, "no tokens");
   return tokenizer;
 }
 

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 
 #include "edgec/core/error.hpp"
 #include "edgec/runtime/tokenizers.hpp"
@@ -7,16 +8,25 @@
 namespace edgec::runtime {
 
 WordVocab WordVocab::load(const std::filesystem::path& file) {
-  std::ifstream in(file);
+  std::ifstream in(file, std::ios::binary);
   if (!in) throw_input_error(file.string(), "cannot open the vocabulary file");
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) throw_input_error(file.string(), "cannot read the vocabulary file");
+  return parse(text, file.string());
+}
+
+WordVocab WordVocab::parse(std::string_view text, const std::string& name) {
   WordVocab vocab;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    vocab.words_.push_back(line);
+  size_t start = 0;
+  while (start < text.size()) {  // lines as std::getline splits them: a last line without '\n' counts
+    const size_t end = std::min(text.find('\n', start), text.size());
+    std::string_view line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    vocab.words_.emplace_back(line);
+    start = end + 1;
   }
   while (!vocab.words_.empty() && vocab.words_.back().empty()) vocab.words_.pop_back();
-  if (vocab.words_.empty()) throw_input_error(file.string(), "no words (expected one token per line)");
+  if (vocab.words_.empty()) throw_input_error(name, "no words (expected one token per line)");
   return vocab;
 }
 

@@ -5,6 +5,7 @@
 
 #include "edgec/core/error.hpp"
 #include "edgec/formats/generation_config.hpp"
+#include "edgec/formats/side_files.hpp"
 
 namespace edgec::cli {
 
@@ -25,11 +26,7 @@ std::vector<int64_t> read_i32_ids(const fs::path& file) {
 
 }  // namespace
 
-fs::path config_folder(const fs::path& model) {
-  const fs::path dir = fs::is_directory(model) ? model : model.parent_path();
-  if (fs::exists(dir / "config.json")) return dir;
-  return dir.parent_path();
-}
+fs::path config_folder(const fs::path& model) { return side_file_folder(model); }
 
 calibration::Dataset load_calibration(const CalibrationSource& args, const fs::path& model_folder, const Graph& graph, const std::string& who) {
   if (args.kind == "generated") {

@@ -23,7 +23,8 @@ struct CalibrationSource {
 };
 
 // The folder holding the model's config.json, tokenizer and preprocessor config (the model path itself, its
-// folder, or the folder above an onnx/ subfolder).
+// folder, or the folder above an onnx/ subfolder): edgec::side_file_folder (edgec/formats/side_files.hpp, which
+// also reads the files an .edgepack artifact carries).
 std::filesystem::path config_folder(const std::filesystem::path& model);
 
 // `who` starts usage errors ("edgec quantize", "recipe.yaml").

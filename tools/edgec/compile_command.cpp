@@ -20,6 +20,7 @@
 #include "edgec/core/sha256.hpp"
 #include "edgec/formats/edgepack.hpp"
 #include "edgec/formats/load.hpp"
+#include "edgec/formats/side_files.hpp"
 #include "edgec/pipeline/preflight.hpp"
 #include "edgec/pipeline/progress.hpp"
 #include "edgec/pipeline/recipe.hpp"
@@ -120,19 +121,6 @@ std::vector<EdgepackInputFile> input_hashes(const Model& model, const pipeline::
   }
   if (recipe.verify) add_data("verify data", recipe.verify->data);
   return inputs;
-}
-
-// The side files a runner needs besides the weights (config, tokenizer, generation and preprocessor configs).
-std::map<std::string, std::string> side_files(const fs::path& folder) {
-  std::map<std::string, std::string> files;
-  if (!fs::is_directory(folder)) return files;
-  for (const auto& entry : fs::directory_iterator(folder)) {
-    if (!entry.is_regular_file()) continue;
-    const std::string name = entry.path().filename().string(), ext = entry.path().extension().string();
-    if (ext == ".json" || ext == ".txt" || ext == ".bin" || ext == ".model")
-      if (name != "model.safetensors.index.json" && entry.file_size() < (64u << 20)) files[name] = read_text(entry.path());
-  }
-  return files;
 }
 
 void run_compile(const CompileArgs& args) {
@@ -261,7 +249,7 @@ void run_compile(const CompileArgs& args) {
   extras.provenance.recipe = recipe_text;
   extras.provenance.inputs = fingerprint.inputs;
   extras.golden = std::move(golden);
-  extras.files = side_files(folder);
+  extras.files = collect_side_files(folder);
   extras.compression = recipe.output.compression == pipeline::Compression::zstd ? EdgepackCompression::zstd : EdgepackCompression::none;
   write_edgepack(graph, extras, out);
   std::error_code ignored;

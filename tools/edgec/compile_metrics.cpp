@@ -19,6 +19,7 @@
 #include "edgec/runtime/generation.hpp"
 #include "edgec/runtime/lm_eval.hpp"
 #include "edgec/runtime/tokenizers.hpp"
+#include "tensor_files.hpp"
 
 namespace edgec::cli {
 namespace {
@@ -66,20 +67,7 @@ double latency_ms(const Graph& graph, const std::map<std::string, runtime::HostT
   return times[times.size() / 2];
 }
 
-std::vector<int64_t> read_token_file(const fs::path& file) {
-  if (file.extension() == ".npy") {
-    const Tensor tensor = npy::read(file);
-    std::vector<int64_t> ids;
-    for (const float v : tensor.to_f32()) ids.push_back(static_cast<int64_t>(v));
-    return ids;
-  }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw_input_error(file.string(), "cannot open (expected raw int32 token ids)");
-  std::vector<int64_t> ids;
-  int32_t value;
-  while (in.read(reinterpret_cast<char*>(&value), 4)) ids.push_back(value);
-  return ids;
-}
+std::vector<int64_t> read_token_file(const fs::path& file) { return read_token_ids(file); }
 
 void lm_metrics(const pipeline::Verify& verify, const Graph& original, const Graph& compiled, report::CompileReport& report) {
   const std::vector<int64_t> tokens = read_token_file(verify.data);

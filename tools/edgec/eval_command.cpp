@@ -15,6 +15,7 @@
 #include "edgec/formats/caption_eval_set.hpp"
 #include "edgec/formats/generation_config.hpp"
 #include "edgec/formats/load.hpp"
+#include "edgec/formats/side_files.hpp"
 #include "edgec/runtime/caption_eval.hpp"
 #include "edgec/runtime/generation.hpp"
 #include "edgec/runtime/lm_eval.hpp"
@@ -34,24 +35,19 @@ struct EvalArgs {
   bool batch_given = false, window_given = false;  // set after parsing: options that belong to one task only
 };
 
-fs::path config_folder(const fs::path& model) {
-  const fs::path dir = fs::is_directory(model) ? model : model.parent_path();
-  if (fs::exists(dir / "config.json")) return dir;
-  return dir.parent_path();
-}
-
 void run_caption_eval(const EvalArgs& args) {
   if (!args.reference.empty() || args.window_given)
     throw Error(ErrorCategory::usage, "edgec eval: --reference and --window belong to --task lm-perplexity");
   const auto start = std::chrono::steady_clock::now();
-  const fs::path folder = config_folder(args.model);
-  const auto config = hf::read_generation_config(folder);
+  const SideFiles side(args.model);  // carried by an artifact, else beside the model
+  const auto config = side.generation_config();
   const Model model = load_model(args.model);
   auto lm = runtime::make_causal_model(model, config.image_token_index.value_or(3));
   const auto set = formats::load_caption_eval_set(args.data, 0, args.limit);
   if (set.captions.empty() || set.fields.empty())
     throw_input_error(args.data, "needs test_captions.txt and test_fields.i32 to score captions");
-  const auto vocab = runtime::WordVocab::load(folder / "vocab.txt");
+  const auto vocab = runtime::WordVocab::parse(side.require("vocab.txt", "the word vocabulary is needed to decode captions"),
+                                               side.describe("vocab.txt"));
   runtime::GenerationOptions options;
   options.max_new_tokens = config.max_new_tokens.value_or(16);
   options.stop_tokens = config.eos_token_ids;
@@ -162,7 +158,9 @@ void run_eval(const EvalArgs& args) {
 void add_eval_command(CLI::App& app, Action& action) {
   auto* command = app.add_subcommand("eval", "Measure a model's accuracy on an eval folder or a token stream");
   auto args = std::make_shared<EvalArgs>();
-  command->add_option("MODEL", args->model, "A Hugging Face folder, an ONNX VLM folder or a causal LM (.onnx / HF folder)")->required();
+  command->add_option("MODEL", args->model,
+                      "A Hugging Face folder, an ONNX VLM folder, a causal LM (.onnx / HF folder) or an .edgepack artifact")
+      ->required();
   command->add_option("--task", args->task, "vlm-caption or lm-perplexity")->required();
   command->add_option("--data", args->data,
                       "vlm-caption: the eval folder (manifest.json, test_pixel_values.f32, ...); "

@@ -11,6 +11,7 @@
 #include "edgec/formats/caption_eval_set.hpp"
 #include "edgec/formats/generation_config.hpp"
 #include "edgec/formats/load.hpp"
+#include "edgec/formats/side_files.hpp"
 #include "edgec/runtime/executor.hpp"
 #include "edgec/runtime/generation.hpp"
 #include "edgec/runtime/tokenizers.hpp"
@@ -38,34 +39,35 @@ struct RunArgs {
 
 double ms_since(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
 
-// The folder holding config.json / generation_config.json / tokenizer files: the model folder, or the parent of
-// an ONNX file or of an onnx/ folder.
-fs::path config_folder(const fs::path& model) {
-  const fs::path dir = fs::is_directory(model) ? model : model.parent_path();
-  if (fs::exists(dir / "config.json") || fs::exists(dir / "generation_config.json")) return dir;
-  return dir.parent_path();
-}
-
-// Text for generated ids when a tokenizer is known: --tokenizer, else tok512.bin / tokenizer.bin / vocab.txt.
-std::optional<std::string> decode_text(const RunArgs& args, const fs::path& folder, const std::vector<int64_t>& prompt,
+// Text for generated ids when a tokenizer is known: --tokenizer, else the first of tok512.bin / tokenizer.bin /
+// vocab.txt among the model's side files (carried by an artifact, or beside the model).
+std::optional<std::string> decode_text(const RunArgs& args, const SideFiles& side, const std::vector<int64_t>& prompt,
                                        const std::vector<int64_t>& ids, const std::vector<int64_t>& stops) {
-  fs::path file = args.tokenizer;
-  if (file.empty())
-    for (const char* name : {"tok512.bin", "tokenizer.bin", "vocab.txt"})
-      if (fs::exists(folder / name)) {
-        file = folder / name;
-        break;
-      }
-  if (file.empty()) return std::nullopt;
-  if (file.extension() == ".txt") return runtime::WordVocab::load(file).decode(ids, stops);
+  std::optional<runtime::WordVocab> vocab;
+  std::optional<runtime::Llama2cTokenizer> tokenizer;
+  if (!args.tokenizer.empty()) {
+    const fs::path file = args.tokenizer;
+    if (file.extension() == ".txt") vocab = runtime::WordVocab::load(file);
+    else tokenizer = runtime::Llama2cTokenizer::load(file);
+  } else {
+    for (const std::string name : {"tok512.bin", "tokenizer.bin", "vocab.txt"}) {
+      const auto bytes = side.read(name);
+      if (!bytes) continue;
+      if (name == "vocab.txt") vocab = runtime::WordVocab::parse(*bytes, side.describe(name));
+      else tokenizer = runtime::Llama2cTokenizer::parse(*bytes, side.describe(name));
+      break;
+    }
+  }
+  if (vocab) return vocab->decode(ids, stops);
+  if (!tokenizer) return std::nullopt;
   std::vector<int64_t> shown = ids;
   if (!shown.empty() && std::find(stops.begin(), stops.end(), shown.back()) != stops.end()) shown.pop_back();
-  return runtime::Llama2cTokenizer::load(file).decode(shown, prompt.empty() ? 1 : prompt.back());
+  return tokenizer->decode(shown, prompt.empty() ? 1 : prompt.back());
 }
 
 void run_generation(const RunArgs& args, const Model& model, double load_ms) {
-  const fs::path folder = config_folder(args.model);
-  const auto config = hf::read_generation_config(folder);
+  const SideFiles side(args.model);
+  const auto config = side.generation_config();
   auto lm = runtime::make_causal_model(model, config.image_token_index.value_or(3), !args.no_kv_cache);
 
   std::vector<int64_t> prompt;
@@ -86,7 +88,7 @@ void run_generation(const RunArgs& args, const Model& model, double load_ms) {
   options.sampling = {args.temperature, args.top_k, args.top_p, args.seed};
   const auto result = runtime::generate(*lm, {prompt}, pixels.defined() ? &pixels : nullptr, options);
   const auto& tokens = result.tokens.at(0);
-  const auto text = decode_text(args, folder, prompt, tokens, options.stop_tokens);
+  const auto text = decode_text(args, side, prompt, tokens, options.stop_tokens);
 
   const auto& t = result.timings;
   const double decode_total = std::accumulate(t.decode_ms.begin(), t.decode_ms.end(), 0.0);
@@ -173,7 +175,7 @@ void run_graph(const RunArgs& args, const Model& model, double load_ms) {
 void add_run_command(CLI::App& app, Action& action) {
   auto* command = app.add_subcommand("run", "Execute a model on inputs, or generate tokens / captions with a KV cache");
   auto args = std::make_shared<RunArgs>();
-  command->add_option("MODEL", args->model, "An .onnx file or folder, or a Hugging Face folder")->required();
+  command->add_option("MODEL", args->model, "An .onnx file or folder, a Hugging Face folder or an .edgepack artifact")->required();
   command->add_option("--input", args->inputs, "name=FILE (.npy, raw .f32/.i64 with --shape, token ids .i32); repeatable");
   command->add_option("--shape", args->shapes, "name=D0,D1,... for a raw input file; repeatable");
   command->add_option("--output", args->outputs, "name=FILE.npy: write that value (graph output or intermediate); repeatable");
@@ -186,7 +188,8 @@ void add_run_command(CLI::App& app, Action& action) {
   command->add_flag("--no-kv-cache", args->no_kv_cache, "Rerun the full sequence at every step (reference)");
   command->add_option("--eval", args->eval_dir, "A VLM eval folder (test_pixel_values.f32, prompt_template_ids.i32)");
   command->add_option("--image-index", args->image_index, "Image K of --eval to caption")->check(CLI::NonNegativeNumber);
-  command->add_option("--tokenizer", args->tokenizer, "tok512.bin (llama2.c) or vocab.txt; default: found next to the model");
+  command->add_option("--tokenizer", args->tokenizer,
+                      "tok512.bin (llama2.c) or vocab.txt; default: carried by the artifact, or found next to the model");
   command->add_flag("--json", args->json, "Machine-readable output with timings");
   command->callback([&action, args] {
     action = [args] {

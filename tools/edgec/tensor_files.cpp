@@ -79,7 +79,10 @@ runtime::HostTensor read_tensor_file(const std::filesystem::path& file, const st
 }
 
 std::vector<int64_t> read_token_ids(const std::filesystem::path& file) {
-  const auto tensor = read_tensor_file(file, std::nullopt);
+  const std::string ext = file.extension().string();
+  // Raw little-endian int32 is the token-id format of every model folder: any other extension is read as it.
+  const auto tensor = ext == ".npy" || ext == ".i64" || ext == ".f32" ? read_tensor_file(file, std::nullopt)
+                                                                      : read_raw(file, DType::i32, 4, std::nullopt);
   if (!dtype_is_integer(tensor.dtype())) throw_input_error(file.string(), "token ids must be integers, got " + runtime::describe(tensor));
   return tensor.to_i64();
 }

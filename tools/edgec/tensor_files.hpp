@@ -19,7 +19,9 @@ std::vector<int64_t> parse_dims(const std::string& text, const std::string& opti
 // .npy (any supported dtype), or raw .f32 / .i32 / .i64 (shape from `shape`, else 1-D). Token ids (.i32) are
 // widened to i64, which is what graphs take. Error(input) naming the file when size and shape disagree.
 runtime::HostTensor read_tensor_file(const std::filesystem::path& file, const std::optional<std::vector<int64_t>>& shape);
-// Token ids from .i32 raw or .npy (any integer dtype), flattened.
+// Token ids, flattened: .npy (any integer dtype), raw little-endian int64 .i64, or raw little-endian int32 (.i32
+// and any other extension). Error(input) naming the file for a float .npy / .f32 or a size that is not a whole
+// number of ids.
 std::vector<int64_t> read_token_ids(const std::filesystem::path& file);
 void write_npy(const std::filesystem::path& file, const runtime::HostTensor& tensor);
 

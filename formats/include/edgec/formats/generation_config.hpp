@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace edgec::hf {
@@ -18,5 +20,14 @@ struct GenerationConfig {
 
 // `dir` is the model folder; a missing file is not an error (fields stay empty), a malformed one is.
 GenerationConfig read_generation_config(const std::filesystem::path& dir);
+
+// Fills the fields `config` does not have yet from the text of one generation_config.json or config.json (its
+// text_config too), so the first document merged wins. `name` names the document in errors: invalid JSON is
+// Error(input) "NAME: invalid JSON: ...", a field of the wrong type "NAME: FIELD: expected ...". A document that
+// is valid JSON but not an object adds nothing.
+void merge_generation_config(GenerationConfig& config, std::string_view json_text, const std::string& name);
+
+// One document's fields: merge_generation_config into an empty config.
+GenerationConfig parse_generation_config(std::string_view json_text, const std::string& name);
 
 }  // namespace edgec::hf

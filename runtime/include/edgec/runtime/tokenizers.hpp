@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace edgec::runtime {
@@ -15,6 +16,8 @@ class Llama2cTokenizer {
  public:
   // Throws Error(input) naming the file and the token whose record is truncated or malformed.
   static Llama2cTokenizer load(const std::filesystem::path& file);
+  // The same from the file's bytes (e.g. carried by an .edgepack); `name` stands for the file in errors.
+  static Llama2cTokenizer parse(std::string_view bytes, const std::string& name);
 
   size_t size() const { return pieces_.size(); }
   const std::string& piece(int64_t id) const;
@@ -31,6 +34,8 @@ class Llama2cTokenizer {
 class WordVocab {
  public:
   static WordVocab load(const std::filesystem::path& file);
+  // The same from the file's text (e.g. carried by an .edgepack); `name` stands for the file in errors.
+  static WordVocab parse(std::string_view text, const std::string& name);
   size_t size() const { return words_.size(); }
   const std::string& word(int64_t id) const;
   // Words joined by single spaces, stopping before the first id in `stop` (e.g. <eos>).
