@@ -21,9 +21,10 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 # under the sanitizers, so here they are shown but do not fail the build.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEC_SANITIZE=ON -DEDGEC_WERROR=OFF >/dev/null
 cmake --build build-asan -j "$jobs"
-# The full-model accuracy comparisons (tens of quantize + eval runs, and fmnist-vlm-a captioning 500 images) repeat
+# The full-model accuracy comparisons (tens of quantize + eval runs, fmnist-vlm-a captioning 500 images, the example
+# recipes compiled at full size, fmnist-vit-a classifying 10000 images) repeat
 # code the quant, quant_models and generation tests already run under the sanitizers on fewer inputs; at ASan speed
 # they would take most of the suite's time, so they run in the normal build only.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs" \
-    -E "quant_models:.*(first 1000 test images|beat round-to-nearest)|generation:fmnist-vlm-a: golden captions.*500-image"
+    -E "quant_models:.*(first 1000 test images|beat round-to-nearest)|generation:fmnist-vlm-a: golden captions.*500-image|compile:(example recipes|edgec run --golden: fp32 top-1)"

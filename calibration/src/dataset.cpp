@@ -149,9 +149,10 @@ HostTensor preprocess_image(const unsigned char* pixels, int64_t height, int64_t
   return out;
 }
 
-Sample image_sample(HostTensor pixels, const std::vector<int64_t>& prompt) {
-  Sample sample = token_sample(prompt);
-  sample.inputs["pixel_values"] = std::move(pixels);
+// The image with its prompt (a VLM), or alone as `input_name` (a vision model: no prompt).
+Sample image_sample(HostTensor pixels, const std::vector<int64_t>& prompt, const std::string& input_name = "pixel_values") {
+  Sample sample = prompt.empty() ? Sample{} : token_sample(prompt);
+  sample.inputs[input_name] = std::move(pixels);
   return sample;
 }
 
@@ -233,14 +234,14 @@ Dataset vlm_eval_images(const fs::path& eval_dir, int64_t samples, uint64_t seed
 }
 
 Dataset image_prompts(const fs::path& images, const Preprocess& preprocess, const ImagePrompts& options) {
-  if (options.prompt_ids.empty()) throw Error(ErrorCategory::usage, "calibration: images need the prompt token ids they are fed with");
+  if (options.input_name.empty()) throw Error(ErrorCategory::usage, "calibration: images need the name of the input they feed");
   Dataset set;
   if (fs::is_regular_file(images) && is_idx(images)) {
     const RawImages raw = read_idx_images(images);
     const int64_t size = raw.height * raw.width;
     for (int64_t index : choose(raw.count, options.samples, options.seed))
       set.samples.push_back(image_sample(
-          preprocess_image(raw.pixels.data() + index * size, raw.height, raw.width, 1, preprocess), options.prompt_ids));
+          preprocess_image(raw.pixels.data() + index * size, raw.height, raw.width, 1, preprocess), options.prompt_ids, options.input_name));
   } else {
     std::vector<fs::path> files;
     if (fs::is_directory(images)) {
@@ -256,7 +257,7 @@ Dataset image_prompts(const fs::path& images, const Preprocess& preprocess, cons
     for (int64_t index : choose(static_cast<int64_t>(files.size()), options.samples, options.seed)) {
       const Image image = load_image(files[static_cast<size_t>(index)], static_cast<int>(preprocess.channels));
       set.samples.push_back(image_sample(preprocess_image(image.pixels.data(), image.height, image.width, image.channels, preprocess),
-                                         options.prompt_ids));
+                                         options.prompt_ids, options.input_name));
     }
   }
   set.description = std::to_string(set.samples.size()) + " images from " + images.string() + " (seed " + std::to_string(options.seed) + ")";

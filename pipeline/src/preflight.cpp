@@ -102,7 +102,21 @@ class Preflight {
     for (const LayerView& view : layers_) all_.push_back(&view);
   }
 
+  // Images feed a VLM with the prompt they come with (prompt_ids), a vision model alone.
+  void check_calibration() {
+    const auto& c = recipe_.calibration;
+    if (!c || c->resolved_kind != CalibrationKind::images) return;
+    const bool reads_tokens = std::any_of(graph_.inputs.begin(), graph_.inputs.end(), [](const ValueInfo& v) { return v.name == "input_ids"; });
+    if (reads_tokens && c->prompt_ids.empty())
+      diagnostics_.error(c->where, "calibration: kind images needs prompt_ids for this model (it reads input_ids: the token ids fed with each image)");
+    if (!reads_tokens && !c->prompt_ids.empty())
+      diagnostics_.error(c->where, "calibration.prompt_ids: the model reads no input_ids (a vision model takes the images alone)");
+    if (!reads_tokens && c->answer_tokens > 0)
+      diagnostics_.error(c->where, "calibration.answer_tokens: the model generates no text (it reads no input_ids)");
+  }
+
   Plan run() {
+    check_calibration();
     Plan plan;
     plan.model = recipe_.model.path.string();
     plan.device = recipe_.target.device;

@@ -165,8 +165,7 @@ std::optional<Calibration> read_calibration(const TreeNode& node, Context& conte
   const std::string is_kind = c.kind == CalibrationKind::auto_detect ? "the dataset is " + kind_text + " (kind auto)" : "kind is " + kind_text;
   const bool images = c.resolved_kind == CalibrationKind::images;
   const bool image_like = images || c.resolved_kind == CalibrationKind::vlm_eval;
-  if (images && !map.has("prompt_ids"))
-    diagnostics.error(c.where, "calibration: kind images needs prompt_ids (the token ids fed with each image)");
+  // Whether images need prompt_ids depends on the model (a VLM reads input_ids, a vision model does not): preflight.
   if (!images && map.has("prompt_ids"))
     diagnostics.error(map.where("prompt_ids"), "calibration.prompt_ids: only used by kind images; " + is_kind);
   if (!images && map.has("preprocessing"))

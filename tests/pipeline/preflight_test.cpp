@@ -252,4 +252,18 @@ TEST_CASE("preflight: the example of docs/recipes.md validates and plans on stor
 }
 
 }  // namespace
+TEST_CASE("preflight: image calibration needs prompt_ids for a model reading input_ids and refuses them for a vision model") {
+  const std::string images = "calibration:\n  dataset: ../data/calib.i32\n  kind: images\n";
+  const std::string stage = "  - pass: quantize\n    method: gptq\n";
+  Graph vision = synthetic_llama();
+  vision.inputs.front().name = "pixel_values";  // preflight reads only which inputs exist
+  CHECK_NOTHROW(preflight(inline_recipe(stage, images), vision));
+  CHECK(usage_error([&] { preflight(inline_recipe(stage, images), synthetic_llama()); }) ==
+        "inline.yaml:4:3: calibration: kind images needs prompt_ids for this model (it reads input_ids: the token ids fed with each image)");
+  CHECK_NOTHROW(preflight(inline_recipe(stage, images + "  prompt_ids: ../data/prompt.i32\n  answer_tokens: 4\n"), synthetic_llama()));
+  CHECK(usage_error([&] { preflight(inline_recipe(stage, images + "  prompt_ids: ../data/prompt.i32\n  answer_tokens: 4\n"), vision); }) ==
+        "inline.yaml:4:3: calibration.prompt_ids: the model reads no input_ids (a vision model takes the images alone)\n"
+        "inline.yaml:4:3: calibration.answer_tokens: the model generates no text (it reads no input_ids)");
+}
+
 }  // namespace edgec::pipeline::test

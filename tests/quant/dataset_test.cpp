@@ -181,8 +181,18 @@ TEST_CASE("read_preprocess and image_prompts from an IDX file") {
   CHECK(seen.size() == 3);  // distinct images
   const calibration::Dataset again = calibration::image_prompts(dir.path() / "images-idx3-ubyte", p, prompts);
   for (size_t i = 0; i < 3; ++i) CHECK(again.samples[i].inputs.at("pixel_values").to_f32() == set.samples[i].inputs.at("pixel_values").to_f32());
+  // Without a prompt: the images alone, as the input a vision model reads.
   prompts.prompt_ids.clear();
+  prompts.input_name = "x";
+  const calibration::Dataset alone = calibration::image_prompts(dir.path() / "images-idx3-ubyte", p, prompts);
+  REQUIRE(alone.samples.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(alone.samples[i].inputs.size() == 1);
+    CHECK(alone.samples[i].inputs.at("x").to_f32() == set.samples[i].inputs.at("pixel_values").to_f32());
+  }
+  prompts.input_name.clear();
   CHECK(category_of([&] { calibration::image_prompts(dir.path() / "images-idx3-ubyte", p, prompts); }) == ErrorCategory::usage);
+  prompts.input_name = "pixel_values";
   prompts.prompt_ids = {1};
   write_bytes(dir.path() / "short-idx3-ubyte", idx.substr(0, idx.size() - 1));
   CHECK(category_of([&] { calibration::image_prompts(dir.path() / "short-idx3-ubyte", p, prompts); }) == ErrorCategory::input);

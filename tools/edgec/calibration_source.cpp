@@ -1,6 +1,7 @@
 // Calibration data for `edgec quantize` and `edgec compile` (calibration_source.hpp).
 #include "calibration_source.hpp"
 
+#include <algorithm>
 #include <fstream>
 
 #include "edgec/core/error.hpp"
@@ -52,15 +53,39 @@ calibration::Dataset load_calibration(const CalibrationSource& args, const fs::p
     return set;
   }
   if (kind == "images") {
-    if (args.prompt_ids.empty())
+    // A model reading token ids (a VLM) takes each image with its prompt; a vision model takes it alone, as its
+    // one image input.
+    const bool reads_tokens = std::any_of(graph.inputs.begin(), graph.inputs.end(), [](const ValueInfo& v) { return v.name == "input_ids"; });
+    const ValueInfo* image_input = nullptr;
+    for (const ValueInfo& input : graph.inputs)
+      if (!graph.initializer(input.name) && input.type.shape && input.type.shape->size() == 4 && (!image_input || input.name == "pixel_values"))
+        image_input = &input;
+    if (image_input == nullptr) throw Error(ErrorCategory::usage, who + ": image calibration data, but the model has no 4-D image input");
+    if (reads_tokens && args.prompt_ids.empty())
       throw Error(ErrorCategory::usage, who + ": image calibration data needs prompt ids (--prompt-ids FILE / calibration.prompt_ids: the token ids fed with each image)");
+    if (!reads_tokens && !args.prompt_ids.empty())
+      throw Error(ErrorCategory::usage, who + ": prompt ids given, but the model reads no input_ids (it takes the image '" + image_input->name + "' alone)");
+    if (!reads_tokens && args.answer_tokens > 0)
+      throw Error(ErrorCategory::usage, who + ": answer tokens asked for, but the model generates no text (it reads no input_ids)");
+    const std::vector<Dim>& dims = *image_input->type.shape;
+    const int64_t channels = dims[1].known() ? dims[1].value : 3;
     const auto config = model_folder / "preprocessor_config.json";
-    auto preprocess = calibration::read_preprocess(config, 1);
+    calibration::Preprocess preprocess;
+    if (fs::exists(config)) {
+      preprocess = calibration::read_preprocess(config, channels);
+    } else {
+      preprocess.channels = channels;
+      preprocess.height = dims[2].known() ? dims[2].value : 0;
+      preprocess.width = dims[3].known() ? dims[3].value : 0;
+    }
     if (!args.mean.empty()) preprocess.mean = args.mean;
     if (!args.std.empty()) preprocess.std = args.std;
     if (args.height > 0) preprocess.height = args.height;
     if (args.width > 0) preprocess.width = args.width;
-    calibration::ImagePrompts options{args.samples, args.seed, read_i32_ids(args.prompt_ids)};
+    if (preprocess.height <= 0 || preprocess.width <= 0)
+      throw Error(ErrorCategory::usage, who + ": the model's input '" + image_input->name +
+                                            "' has no fixed height and width and there is no preprocessor_config.json: give calibration.preprocessing.resize");
+    calibration::ImagePrompts options{args.samples, args.seed, reads_tokens ? read_i32_ids(args.prompt_ids) : std::vector<int64_t>{}, image_input->name};
     auto set = calibration::image_prompts(data, preprocess, options);
     if (args.answer_tokens > 0) {
       const auto generation = hf::read_generation_config(model_folder);

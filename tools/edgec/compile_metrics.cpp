@@ -98,6 +98,30 @@ double caption_accuracy(const Model& model, const fs::path& folder, const fs::pa
   return metrics.rate(metrics.exact);
 }
 
+// Top-1 accuracy of an image classifier (one image input, logits [B, classes] first output) on a labelled set.
+double classification_accuracy(const Graph& graph, const formats::ClassificationEvalSet& set) {
+  constexpr int64_t kBatch = 100;
+  runtime::Executor executor(graph);
+  const int64_t count = set.image_dims[0], image = set.image_dims[1] * set.image_dims[2] * set.image_dims[3];
+  int64_t correct = 0;
+  for (int64_t first = 0; first < count; first += kBatch) {
+    const int64_t batch = std::min(kBatch, count - first);
+    const std::span<const float> pixels(set.pixels.data() + first * image, static_cast<size_t>(batch * image));
+    std::map<std::string, runtime::HostTensor> inputs;
+    inputs[graph.inputs.front().name] =
+        runtime::HostTensor::from_values<float>(DType::f32, {batch, set.image_dims[1], set.image_dims[2], set.image_dims[3]}, pixels);
+    runtime::RunOptions options;
+    options.outputs = {graph.outputs.front().name};
+    const auto logits = executor.run(inputs, options).at(graph.outputs.front().name).to_f32();
+    const int64_t classes = static_cast<int64_t>(logits.size()) / batch;
+    for (int64_t b = 0; b < batch; ++b) {
+      const auto row = logits.begin() + b * classes;
+      correct += std::max_element(row, row + classes) - row == set.labels[static_cast<size_t>(first + b)];
+    }
+  }
+  return count > 0 ? static_cast<double>(correct) / static_cast<double>(count) : kNaN;
+}
+
 void output_metrics(const Graph& original, const Graph& compiled, const calibration::Dataset& data, report::CompileReport& report) {
   constexpr size_t kSamples = 8;
   const auto reference = first_outputs(original, data, kSamples), outputs = first_outputs(compiled, data, kSamples);
@@ -206,6 +230,12 @@ void measure_end_to_end(const pipeline::Recipe& recipe, const Model& model, cons
     const double fp32 = caption_accuracy(reference, folder, recipe.verify->data, limit);
     const double compiled_acc = caption_accuracy(model, folder, recipe.verify->data, limit);
     report.metrics.push_back({"accuracy", fp32, compiled_acc, "", "exact caption, first " + std::to_string(limit) + " eval images", true});
+  } else if (has_data && formats::is_classification_eval_set(recipe.verify->data)) {
+    const int64_t limit = recipe.verify->samples.value_or(1000);
+    const auto set = formats::load_classification_eval_set(recipe.verify->data, limit);
+    const double fp32 = classification_accuracy(original, set), compiled_acc = classification_accuracy(compiled, set);
+    report.metrics.push_back({"accuracy", fp32, compiled_acc, "", "top-1, first " + std::to_string(set.labels.size()) + " labelled eval images", true});
+    if (data != nullptr && !data->samples.empty()) output_metrics(original, compiled, *data, report);
   } else if (data != nullptr && !data->samples.empty()) {
     output_metrics(original, compiled, *data, report);
   }

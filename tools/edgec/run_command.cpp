@@ -1,6 +1,7 @@
 // `edgec run`: execute a model once on inputs from files, or generate text (LMs) / captions (VLMs) with the
 // KV cache, printing outputs or writing them to .npy, with --json timings. See docs/cli.md.
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -9,12 +10,14 @@
 #include "commands.hpp"
 #include "edgec/core/error.hpp"
 #include "edgec/formats/caption_eval_set.hpp"
+#include "edgec/formats/edgepack.hpp"
 #include "edgec/formats/generation_config.hpp"
 #include "edgec/formats/load.hpp"
 #include "edgec/formats/side_files.hpp"
 #include "edgec/runtime/executor.hpp"
 #include "edgec/runtime/generation.hpp"
 #include "edgec/runtime/tokenizers.hpp"
+#include "golden_check.hpp"
 #include "tensor_files.hpp"
 
 namespace edgec::cli {
@@ -35,6 +38,7 @@ struct RunArgs {
   uint64_t seed = 0;
   bool no_kv_cache = false;
   bool json = false;
+  bool golden = false;
 };
 
 double ms_since(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
@@ -170,6 +174,42 @@ void run_graph(const RunArgs& args, const Model& model, double load_ms) {
     if (!output_files.count(name)) print_tensor(name, tensor);
 }
 
+std::string format_number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g", value);
+  return text;
+}
+
+// --golden: the artifact's golden samples, replayed and compared within their tolerances.
+void run_golden(const RunArgs& args) {
+  const auto start = Clock::now();
+  const EdgepackContents contents = read_edgepack(args.model);
+  if (contents.extras.golden.empty())
+    throw_input_error(args.model, "holds no golden samples (compile it with calibration data and output.golden_samples > 0)");
+  const auto checks = check_golden(contents.graph, contents.extras.golden, args.model);
+  const double run_ms = ms_since(start);
+  std::string failures;
+  Json rows = Json::array();
+  for (const auto& check : checks) {
+    const std::string bound = format_number(check.tolerance.abs) + " + " + format_number(check.tolerance.rel) + " |expected|";
+    rows.push_back({{"sample", check.sample}, {"output", check.output}, {"shape", check.dims}, {"elements", check.elements},
+                    {"outside", check.outside}, {"max_abs_diff", check.max_diff}, {"tolerance_abs", check.tolerance.abs},
+                    {"tolerance_rel", check.tolerance.rel}, {"passed", check.passed()}});
+    if (!args.json)
+      std::cout << "golden " << check.sample << " " << check.output << ": max |diff| " << format_number(check.max_diff) << " (allowed " << bound
+                << "), " << check.outside << " of " << check.elements << " outside: " << (check.passed() ? "ok" : "FAILED") << '\n';
+    if (!check.passed())
+      failures += "\n  sample '" + check.sample + "' output '" + check.output + "': " + std::to_string(check.outside) + " of " +
+                  std::to_string(check.elements) + " elements outside " + bound + " (worst at " + std::to_string(check.worst) + ": got " +
+                  format_number(check.got) + ", expected " + format_number(check.expected) + ")";
+  }
+  if (args.json)
+    std::cout << Json{{"model", args.model}, {"golden", rows}, {"passed", failures.empty()}, {"timings", {{"run_ms", run_ms}}}}.dump(2) << '\n';
+  else if (failures.empty())
+    std::cout << "golden: all " << contents.extras.golden.size() << " samples reproduce their outputs\n";
+  if (!failures.empty()) throw Error(ErrorCategory::accuracy, args.model + ": golden samples not reproduced:" + failures);
+}
+
 }  // namespace
 
 void add_run_command(CLI::App& app, Action& action) {
@@ -191,6 +231,8 @@ void add_run_command(CLI::App& app, Action& action) {
   command->add_option("--tokenizer", args->tokenizer,
                       "tok512.bin (llama2.c) or vocab.txt; default: carried by the artifact, or found next to the model");
   command->add_flag("--json", args->json, "Machine-readable output with timings");
+  command->add_flag("--golden", args->golden,
+                    "Replay an .edgepack's golden samples and check every output within its tolerance (exit 3 when one is not reproduced)");
   command->callback([&action, args] {
     action = [args] {
       if (args->image_index >= 0 && args->eval_dir.empty())
@@ -198,6 +240,11 @@ void add_run_command(CLI::App& app, Action& action) {
       const bool generating = args->generate >= 0 || !args->eval_dir.empty() || !args->prompt_ids.empty();
       if (generating && !args->inputs.empty())
         throw Error(ErrorCategory::usage, "edgec run: --input is for plain runs; generation takes --prompt-ids / --eval");
+      if (args->golden) {
+        if (generating || !args->inputs.empty() || !args->outputs.empty())
+          throw Error(ErrorCategory::usage, "edgec run: --golden replays the artifact's own inputs; it takes no --input, --output or generation options");
+        return run_golden(*args);
+      }
       const auto start = Clock::now();
       const Model model = load_model(args->model);
       const double load_ms = ms_since(start);

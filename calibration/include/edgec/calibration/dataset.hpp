@@ -47,13 +47,17 @@ Preprocess read_preprocess(const std::filesystem::path& preprocessor_config, int
 struct ImagePrompts {
   int64_t samples = 128;
   uint64_t seed = 0;
-  std::vector<int64_t> prompt_ids;  // the token ids fed with each image (image placeholder tokens included)
+  // The token ids fed with each image (image placeholder tokens included; inputs input_ids, position_ids), or
+  // none: a vision model that reads the image alone.
+  std::vector<int64_t> prompt_ids;
+  std::string input_name = "pixel_values";  // the graph input the image feeds
 };
 
 // Images in the VLM eval format (../shared/models/*/eval: test_pixel_values.f32 + prompt_template_ids.i32).
 Dataset vlm_eval_images(const std::filesystem::path& eval_dir, int64_t samples, uint64_t seed);
 // Images from IDX files (MNIST / Fashion-MNIST, plain or .gz), PNG/JPEG files or a folder of them,
-// preprocessed, each with the same prompt. Inputs pixel_values [1,C,H,W], input_ids, position_ids.
+// preprocessed, each with the same prompt. Inputs `input_name` [1,C,H,W] (pixel_values), and with a prompt
+// input_ids, position_ids.
 Dataset image_prompts(const std::filesystem::path& images, const Preprocess& preprocess, const ImagePrompts& options);
 
 // Text sampled from the model itself (a causal LM graph: input_ids, position_ids -> logits): `samples`

@@ -21,4 +21,19 @@ struct CaptionEvalSet {
 // Loads images [first, first + count) (count < 0: to the end). Throws Error(input) naming the file.
 CaptionEvalSet load_caption_eval_set(const std::filesystem::path& dir, int64_t first = 0, int64_t count = -1);
 
+// The same folder format for image classifiers (../shared/models/fmnist-vit-a/eval): test_pixel_values.f32
+// [N,C,H,W] and test_labels.i32 [N].
+struct ClassificationEvalSet {
+  int64_t total = 0;                // images in the whole set
+  std::vector<int64_t> image_dims;  // [count, C, H, W]
+  std::vector<float> pixels;        // count * C*H*W
+  std::vector<int32_t> labels;      // [count]
+};
+
+// Whether `dir` looks like one (manifest.json, test_pixel_values.f32, test_labels.i32).
+bool is_classification_eval_set(const std::filesystem::path& dir);
+
+// The first `count` images and labels (count < 0 or past the end: all). Throws Error(input) naming the file.
+ClassificationEvalSet load_classification_eval_set(const std::filesystem::path& dir, int64_t count = -1);
+
 }  // namespace edgec::formats
