@@ -206,12 +206,14 @@ void run_compile(const CompileArgs& args) {
     resume_point = quant::QuantizeResume{resumed->state.next_block, std::move(resumed->carried), resumed->state.peak_carried_bytes};
     resumed.reset();
   }
+  double checkpoint_seconds = 0.0;  // writing --resume checkpoints, reported as a stage of its own
   for (size_t s = first_stage; s < recipe.stages.size(); ++s) {
     const pipeline::Stage& stage = recipe.stages[s];
     const pipeline::StagePlan& stage_plan = plan.stages.at(s);
     const auto& params = std::get<pipeline::QuantizeStage>(stage.params);
     log("stage " + stage.name + ": " + params.method + ", " + std::to_string(stage_plan.layers.size()) + " layers");
     const auto stage_start = Clock::now();
+    double stage_checkpoint_seconds = 0.0;
     quant::QuantizeHooks hooks;
     if (resume_point && s == first_stage) hooks.resume = &*resume_point;
     // After every block that changed the graph: a checkpoint --resume continues from, written atomically.
@@ -220,17 +222,21 @@ void run_compile(const CompileArgs& args) {
       progress.update(done.block + 1, done.blocks, done.key);
       if (done.quantized == 0) return;
       CheckpointState state{fingerprint, s, done.runner.next_block(), done.peak_carried_bytes, rep};
-      add_stage_time(state.report, stage.name, params.method, seconds_since(stage_start));
+      add_stage_time(state.report, stage.name, params.method, seconds_since(stage_start) - stage_checkpoint_seconds);
       for (const quant::LayerReport* layer : done.finished) state.report.layers.push_back(layer_report(model, *layer, params.method));
+      const auto checkpoint_start = Clock::now();
       write_checkpoint(state, graph, done.runner.carried(), checkpoint_file);
+      stage_checkpoint_seconds += seconds_since(checkpoint_start);
     };
     const bool calibrated = params.needs_calibration() && data;
     const quant::QuantizeReport result = quant::quantize_graph(graph, calibrated ? &*data : nullptr, stage_plan.options, params.method, hooks);
     progress.end();
-    add_stage_time(rep, stage.name, params.method, seconds_since(stage_start));
+    add_stage_time(rep, stage.name, params.method, seconds_since(stage_start) - stage_checkpoint_seconds);
+    checkpoint_seconds += stage_checkpoint_seconds;
     for (const auto& layer : result.layers) rep.layers.push_back(layer_report(model, layer, params.method));
   }
 
+  if (checkpoint_seconds > 0) add_stage_time(rep, "checkpoint", "", checkpoint_seconds);
   const auto verify_start = Clock::now();
   log("verify: the compiled model against the original");
   rep.sizes = component_sizes(model, original, graph);
