@@ -119,6 +119,9 @@ TEST_CASE("edgec run --golden: an output the graph does not reproduce exits 3 na
 
   // The same artifact with one golden logit moved by 1.0: far outside its tolerance.
   edgec::EdgepackContents contents = edgec::read_edgepack(artifact);
+  CHECK(contents.extras.target.device == "x86-64-avx512");  // the recipe's device profile, as a runner reads it
+  CHECK(contents.extras.target.properties.at("weight_bits") == "2,3,4,8");
+  CHECK(contents.extras.target.properties.at("activations") == "float,int8-dynamic,int8-static");
   REQUIRE(contents.extras.golden.size() == 4);
   edgec::GoldenSample& sample = contents.extras.golden[2];
   std::vector<float> logits = sample.outputs.at("logits").to_f32();

@@ -21,6 +21,7 @@
 #include "edgec/formats/edgepack.hpp"
 #include "edgec/formats/load.hpp"
 #include "edgec/formats/side_files.hpp"
+#include "edgec/pipeline/device_profile.hpp"
 #include "edgec/pipeline/preflight.hpp"
 #include "edgec/pipeline/progress.hpp"
 #include "edgec/pipeline/recipe.hpp"
@@ -77,6 +78,23 @@ void write_atomically(const fs::path& path, const std::string& text) {
     }
   }
   fs::rename(temp, path);
+}
+
+// The device profile as the artifact records it: what its kernels run, so a runner can refuse a target mismatch.
+std::map<std::string, std::string> target_properties(const pipeline::Target& target) {
+  std::map<std::string, std::string> properties;
+  const pipeline::DeviceProfile* profile = pipeline::find_device_profile(target.device);
+  if (profile == nullptr) return properties;
+  properties["description"] = std::string(profile->description);
+  std::string bits, activations;
+  for (const int b : profile->weight_bits) bits += (bits.empty() ? "" : ",") + std::to_string(b);
+  for (const quant::ActivationMode mode : profile->activation_modes)  // the recipe's spelling of each mode
+    activations += std::string(activations.empty() ? "" : ",") +
+                   (mode == quant::ActivationMode::int8_dynamic ? "int8-dynamic" : mode == quant::ActivationMode::int8_static ? "int8-static" : "float");
+  properties["weight_bits"] = bits;
+  properties["activations"] = activations;
+  if (target.threads) properties["threads"] = std::to_string(*target.threads);
+  return properties;
 }
 
 CalibrationSource calibration_source(const pipeline::Calibration& c) {
@@ -251,6 +269,7 @@ void run_compile(const CompileArgs& args) {
   EdgepackExtras extras;
   extras.model = edgepack_model_info(model);
   extras.target.device = recipe.target.device;
+  extras.target.properties = target_properties(recipe.target);
   extras.provenance.edgec_version = EDGEC_VERSION;
   extras.provenance.recipe = recipe_text;
   extras.provenance.inputs = fingerprint.inputs;
