@@ -23,15 +23,17 @@ using Clock = std::chrono::steady_clock;
 // An `edgec compile` in the background, in its own process group, output discarded.
 class BackgroundCompile {
  public:
-  explicit BackgroundCompile(const std::string& args) {
+  // stderr goes to `log` when given (the progress lines), else nowhere.
+  explicit BackgroundCompile(const std::string& args, const fs::path& log = "/dev/null") {
     const std::string line = "exec env OMP_WAIT_POLICY=passive " + edgec::test::edgec_binary() + " compile " + args;
     pid_ = ::fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
       ::setpgid(0, 0);
       const int null = ::open("/dev/null", O_WRONLY);
+      const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(null, 1);
-      ::dup2(null, 2);
+      ::dup2(err, 2);
       ::execl("/bin/sh", "sh", "-c", line.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
@@ -185,4 +187,36 @@ TEST_CASE("edgec compile --resume refuses a checkpoint of another recipe or mode
   CHECK_MESSAGE(over.err.find("starting over: the checkpoint " + checkpoint.string()) != std::string::npos, over.err);
   CHECK(edgec::sha256_file(tmp / "out/stories.edgepack") == expected);
   CHECK(!fs::exists(checkpoint));
+}
+
+TEST_CASE("edgec compile --resume: killed in its second stage (AWQ folding scales into norms), the resumed compile writes the same bytes") {
+  const fs::path stories = shared_model("stories260k");
+  if (stories.empty()) return;
+  ScratchDir tmp("compile_resume_stages");
+  const fs::path recipe = tmp / "two.yaml";
+  {
+    std::ofstream out(recipe);
+    out << "version: 1\nmodel: " << stories.string() << "\n"
+        << "calibration:\n  kind: generated\n  samples: 16\n  seq_len: 64\n"
+        << "stages:\n"
+        << "  - name: attn\n    pass: quantize\n    method: gptq\n    bits: 4\n    group: 32\n    targets: ['re:.*self_attn.*']\n"
+        << "  - name: mlp\n    pass: quantize\n    method: awq\n    bits: 4\n    group: 32\n    allow_partial_groups: true\n"
+        << "    targets: ['re:.*mlp.*']\n"
+        << "output:\n  path: out/two.edgepack\n";
+  }
+  const CommandResult reference = compile(recipe, "-o " + quoted(tmp / "reference.edgepack"));
+  REQUIRE_MESSAGE(reference.exit_code == 0, reference.err);
+
+  const fs::path log = tmp / "stderr.log";
+  {
+    BackgroundCompile killed(quoted(recipe), log);
+    // Progress lines come before the block's checkpoint: once block 3 of the mlp stage is reported, block 2's exists.
+    const int status = killed.kill_when([&] { return read_text(log).find("edgec compile: mlp: 3/") != std::string::npos; });
+    REQUIRE_MESSAGE(killed_by_sigkill(status), read_text(log));
+  }
+  REQUIRE(fs::exists(tmp / "out/two.edgepack.checkpoint"));
+  const CommandResult resumed = run_edgec("compile " + quoted(recipe) + " --resume");
+  REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.err);
+  CHECK_MESSAGE(resumed.err.find(": stage mlp, block ") != std::string::npos, resumed.err);
+  CHECK(edgec::sha256_file(tmp / "out/two.edgepack") == edgec::sha256_file(tmp / "reference.edgepack"));
 }
