@@ -5,6 +5,7 @@
 
 #include <functional>
 
+#include "expect_error.hpp"
 #include "edgec/core/error.hpp"
 #include "edgec/formats/edgepack.hpp"
 #include "edgec/formats/side_files.hpp"
@@ -12,21 +13,6 @@
 
 using namespace edgec;
 using namespace edgec::test::edgepack;
-
-namespace {
-
-std::string input_error(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    CHECK(error.category() == ErrorCategory::input);
-    return error.what();
-  }
-  FAIL("expected an edgec::Error (input)");
-  return {};
-}
-
-}  // namespace
 
 TEST_CASE("side files: an artifact's carried files win, the folder beside it fills the rest") {
   ScratchDir dir("side_files");
@@ -47,7 +33,7 @@ TEST_CASE("side files: an artifact's carried files win, the folder beside it fil
   const auto config = alone.generation_config();
   CHECK(config.eos_token_ids == std::vector<int64_t>{1, 2});
   CHECK(config.max_new_tokens == 7);
-  CHECK(input_error([&] { alone.require("vocab.txt", "needed to decode captions"); }) ==
+  CHECK(edgec::test::expect_input_error([&] { alone.require("vocab.txt", "needed to decode captions"); }) ==
         artifact.string() + ": carries no 'vocab.txt' and there is none beside it (" + (dir.path() / "vocab.txt").string() +
             "); needed to decode captions");
 
@@ -66,7 +52,7 @@ TEST_CASE("side files: an artifact's carried files win, the folder beside it fil
   // A malformed carried file: the error names the artifact, the file and the field.
   extras.files["generation_config.json"] = R"({"eos_token_id": "x"})";
   write_edgepack(synthetic_graph(), extras, artifact);
-  CHECK(input_error([&] { SideFiles(artifact).generation_config(); }) ==
+  CHECK(edgec::test::expect_input_error([&] { SideFiles(artifact).generation_config(); }) ==
         artifact.string() + R"(: file 'generation_config.json': eos_token_id: expected an integer or a list of integers, got "x")");
 
   // A corrupted carried file is refused by its checksum when read.
@@ -76,7 +62,7 @@ TEST_CASE("side files: an artifact's carried files win, the folder beside it fil
   REQUIRE(section.name == "tok512.bin");
   bytes[section.offset] = static_cast<char>(bytes[section.offset] ^ 1);
   write_bytes(artifact, bytes);
-  const std::string corrupt = input_error([&] { SideFiles(artifact).read("tok512.bin"); });
+  const std::string corrupt = edgec::test::expect_input_error([&] { SideFiles(artifact).read("tok512.bin"); });
   CHECK(corrupt.find("file 'tok512.bin'") != std::string::npos);
   CHECK(corrupt.find("checksum mismatch") != std::string::npos);
 }
@@ -98,7 +84,7 @@ TEST_CASE("side files: folders, model files and onnx subfolders use the config f
   CHECK(files.read("vocab.txt") == std::optional<std::string>("x\n"));
   CHECK(files.describe("vocab.txt") == (hf / "vocab.txt").string());
   CHECK(files.generation_config().eos_token_ids == std::vector<int64_t>{2});
-  CHECK(input_error([&] { files.require("tok512.bin", "needed"); }) == (hf / "tok512.bin").string() + ": no such file; needed");
+  CHECK(edgec::test::expect_input_error([&] { files.require("tok512.bin", "needed"); }) == (hf / "tok512.bin").string() + ": no such file; needed");
 
   // What `edgec compile` packs from a folder.
   write_bytes(hf / "model.safetensors.index.json", "{}");

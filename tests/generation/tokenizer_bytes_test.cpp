@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "expect_error.hpp"
 #include "edgec/core/error.hpp"
 #include "edgec/runtime/tokenizers.hpp"
 #include "test_paths.hpp"
@@ -35,18 +36,6 @@ std::string llama2c_bytes(const std::vector<std::string>& pieces, int32_t max_le
   return bytes;
 }
 
-template <class Action>
-std::string input_error(Action&& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    CHECK(error.category() == ErrorCategory::input);
-    return error.what();
-  }
-  FAIL("expected an edgec::Error (input)");
-  return {};
-}
-
 }  // namespace
 
 TEST_CASE("tokenizers from bytes: synthetic llama2.c tokenizer and vocabulary, errors name the source") {
@@ -64,12 +53,12 @@ TEST_CASE("tokenizers from bytes: synthetic llama2.c tokenizer and vocabulary, e
   for (int64_t id = 0; id < 6; ++id) CHECK(loaded.piece(id) == tokenizer.piece(id));
   fs::remove(file);
 
-  CHECK(input_error([&] { Llama2cTokenizer::parse(bytes.substr(0, bytes.size() - 2), "tok.bin"); }) ==
+  CHECK(edgec::test::expect_input_error([&] { Llama2cTokenizer::parse(bytes.substr(0, bytes.size() - 2), "tok.bin"); }) ==
         "tok.bin: token 5: truncated: missing the bytes");
-  CHECK(input_error([&] { Llama2cTokenizer::parse(bytes.substr(0, 4 + 4 + 2), "tok.bin"); }) == "tok.bin: token 0: truncated: missing the length");
-  CHECK(input_error([&] { Llama2cTokenizer::parse(llama2c_bytes({"toolongpiece"}), "tok.bin"); }) == "tok.bin: token 0: length 12 outside [0, 8]");
-  CHECK(input_error([&] { Llama2cTokenizer::parse("ab", "tok.bin"); }) == "tok.bin: max_token_length: expected a positive int32 header");
-  CHECK(input_error([&] { Llama2cTokenizer::parse(llama2c_bytes({}), "tok.bin"); }) == "tok.bin: no tokens");
+  CHECK(edgec::test::expect_input_error([&] { Llama2cTokenizer::parse(bytes.substr(0, 4 + 4 + 2), "tok.bin"); }) == "tok.bin: token 0: truncated: missing the length");
+  CHECK(edgec::test::expect_input_error([&] { Llama2cTokenizer::parse(llama2c_bytes({"toolongpiece"}), "tok.bin"); }) == "tok.bin: token 0: length 12 outside [0, 8]");
+  CHECK(edgec::test::expect_input_error([&] { Llama2cTokenizer::parse("ab", "tok.bin"); }) == "tok.bin: max_token_length: expected a positive int32 header");
+  CHECK(edgec::test::expect_input_error([&] { Llama2cTokenizer::parse(llama2c_bytes({}), "tok.bin"); }) == "tok.bin: no tokens");
 
   const auto vocab = WordVocab::parse("<pad>\r\n<bos>\n<eos>\na\nlight\npullover\n\n", "vocab.txt");
   CHECK(vocab.size() == 6);
@@ -77,7 +66,7 @@ TEST_CASE("tokenizers from bytes: synthetic llama2.c tokenizer and vocabulary, e
   const std::vector<int64_t> stop{2};
   CHECK(vocab.decode(words, stop) == "a light pullover");
   CHECK(WordVocab::parse("a\nb", "v").word(1) == "b");  // a last line without '\n'
-  CHECK(input_error([] { WordVocab::parse("\n\n", "art.edgepack: file 'vocab.txt'"); }) ==
+  CHECK(edgec::test::expect_input_error([] { WordVocab::parse("\n\n", "art.edgepack: file 'vocab.txt'"); }) ==
         "art.edgepack: file 'vocab.txt': no words (expected one token per line)");
 }
 
