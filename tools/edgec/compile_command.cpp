@@ -25,7 +25,6 @@
 #include "edgec/pipeline/preflight.hpp"
 #include "edgec/pipeline/progress.hpp"
 #include "edgec/pipeline/recipe.hpp"
-#include "edgec/quant/layers.hpp"
 #include "edgec/quant/quantize_graph.hpp"
 #include "edgec/report/report_html.hpp"
 #include "edgec/report/report_json.hpp"
