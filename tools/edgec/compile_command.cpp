@@ -3,9 +3,11 @@
 // samples, and the accuracy-diff report as JSON and HTML (report/). Verify gates that fail exit with 3 after the
 // artifact and report are written, so a CI job keeps both for inspection.
 #include <omp.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -94,6 +96,16 @@ std::map<std::string, std::string> target_properties(const pipeline::Target& tar
   properties["activations"] = activations;
   if (target.threads) properties["threads"] = std::to_string(*target.threads);
   return properties;
+}
+
+// The compile's measured peak memory next to preflight's estimate of calibration's (docs/recipes.md).
+std::string memory_note(const pipeline::Plan& plan) {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  char text[160];
+  std::snprintf(text, sizeof text, "peak memory (RSS) %.1f MB; preflight estimated %.1f MB for calibration", static_cast<double>(usage.ru_maxrss) / 1024.0,
+                static_cast<double>(plan.calibration_peak_bytes) / 1e6);
+  return text;
 }
 
 CalibrationSource calibration_source(const pipeline::Calibration& c) {
@@ -280,6 +292,7 @@ void run_compile(const CompileArgs& args) {
   fs::remove(checkpoint_file, ignored);  // the artifact is complete: nothing to resume
   rep.stages.push_back({"export", "", seconds_since(export_start)});
   rep.notes.push_back("artifact " + out.string() + ": " + std::to_string(fs::file_size(out)) + " bytes");
+  rep.notes.push_back(memory_note(plan));
 
   write_atomically(recipe.output.report, report::to_json_text(rep) + "\n");
   write_atomically(recipe.output.html, report::to_html(rep));
