@@ -315,6 +315,62 @@ TEST_CASE("quantize_graph: 1 and 2 threads give byte-identical initializers") {
   }
 }
 
+TEST_CASE("quantize_graph: resumed from any block's state, the graph ends as an uninterrupted run leaves it") {
+  TinyLlama model;
+  const calibration::Dataset data = calibration_set(4, 5);
+  for (const std::string method : {"gptq", "awq+gptq", "smoothquant"}) {
+    CAPTURE(method);
+    const QuantizeOptions options = options_for(method, w_scheme(4, 16));
+    Graph whole = model.graph;
+    std::vector<size_t> saved_at;  // blocks after which a checkpoint would be written
+    struct Snapshot {
+      Graph graph;
+      QuantizeResume resume;
+      size_t finished = 0;
+    };
+    std::vector<Snapshot> snapshots;
+    QuantizeHooks record;
+    record.after_block = [&](const BlockDone& done) {
+      if (done.quantized == 0) return;
+      Snapshot snapshot{whole, {done.runner.next_block(), {}, done.peak_carried_bytes}, done.finished.size()};
+      for (const auto& values : done.runner.carried()) {  // deep copies, as a checkpoint file holds them
+        calibration::BlockwiseRunner::Values copy;
+        for (const auto& [name, tensor] : values) copy.emplace(name, HostTensor::from_ir(tensor.to_ir()));
+        snapshot.resume.carried.push_back(std::move(copy));
+      }
+      snapshots.push_back(std::move(snapshot));
+    };
+    const QuantizeReport full = quantize_graph(whole, &data, options, method, record);
+    REQUIRE(snapshots.size() >= 3);  // the two decoder layers and lm_head
+    for (const Snapshot& snapshot : snapshots) {
+      CAPTURE(snapshot.resume.next_block);
+      Graph graph = snapshot.graph;
+      QuantizeHooks hooks;
+      hooks.resume = &snapshot.resume;
+      const QuantizeReport rest = quantize_graph(graph, &data, options, method, hooks);
+      CHECK(rest.layers.size() + snapshot.finished == full.layers.size());
+      REQUIRE(graph.nodes.size() == whole.nodes.size());
+      for (size_t i = 0; i < graph.nodes.size(); ++i) {
+        CHECK(graph.nodes[i].op == whole.nodes[i].op);
+        CHECK(graph.nodes[i].inputs == whole.nodes[i].inputs);
+      }
+      REQUIRE(graph.initializers.size() == whole.initializers.size());
+      for (const auto& [name, tensor] : whole.initializers) {
+        CAPTURE(name);
+        const auto other = graph.initializers.find(name);
+        REQUIRE(other != graph.initializers.end());
+        const auto a = tensor.bytes(), b = other->second.bytes();
+        CHECK((a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0));
+      }
+      // Reports of the layers done after the resume point match the uninterrupted run's.
+      for (size_t l = 0; l < rest.layers.size(); ++l) {
+        CHECK(rest.layers[l].name == full.layers[snapshot.finished + l].name);
+        CHECK(rest.layers[l].error == full.layers[snapshot.finished + l].error);
+      }
+    }
+  }
+}
+
 TEST_CASE("BlockwiseRunner: blocks, carried values, statistics") {
   TinyLlama model;
   const calibration::Dataset data = calibration_set(3);
