@@ -116,6 +116,10 @@ TEST_CASE("edgec run --golden: an output the graph does not reproduce exits 3 na
                                                                                    " --set verify.samples=100 --set verify.max_accuracy_drop=0.05 --set calibration.samples=16");
   REQUIRE_MESSAGE(result.exit_code == 0, result.err);
   CHECK(run_edgec("run " + quoted(artifact) + " --golden").exit_code == 0);
+  // Quantized layers count their out x in weights: the same 454,858 parameters as the model card's.
+  const CommandResult inspect = run_edgec("inspect " + quoted(artifact) + " --json");
+  REQUIRE_MESSAGE(inspect.exit_code == 0, inspect.err);
+  CHECK(Json::parse(inspect.out)["parameters"] == 454858);
 
   // The same artifact with one golden logit moved by 1.0: far outside its tolerance.
   edgec::EdgepackContents contents = edgec::read_edgepack(artifact);

@@ -29,7 +29,9 @@ struct Model {
 std::string component_of(const Model& model, std::string_view name);
 
 struct ParameterStats {
-  int64_t parameters = 0;  // elements of floating-point constants (initializers and Constant nodes)
+  // Elements of floating-point constants (initializers and Constant nodes); a quantized layer's (edgec.QLinear,
+  // QConv) packed weight counts its out x in weights, its scales and zero points none.
+  int64_t parameters = 0;
   int64_t bytes = 0;       // bytes of all constants
   int64_t tensors = 0;
   std::map<std::string, int64_t> bytes_by_dtype;
