@@ -264,7 +264,7 @@ Dataset image_prompts(const fs::path& images, const Preprocess& preprocess, cons
   return set;
 }
 
-Dataset generated_text(const Graph& graph, int64_t bos, const TokenWindows& options) {
+Dataset generated_text(const Graph& graph, int64_t bos, const TokenWindows& options, const LoadProgress& progress) {
   if (options.samples <= 0 || options.sequence_length <= 1)
     throw Error(ErrorCategory::usage, "calibration: generated text needs samples > 0 and a sequence length > 1");
   runtime::GraphCausalModel model(graph);
@@ -272,6 +272,7 @@ Dataset generated_text(const Graph& graph, int64_t bos, const TokenWindows& opti
   generation.max_new_tokens = options.sequence_length - 1;
   generation.sampling.temperature = 1.0;
   generation.sampling.seed = options.seed;
+  generation.on_step = progress;
   const runtime::TokenRows prompts(static_cast<size_t>(options.samples), std::vector<int64_t>{bos});
   const auto result = runtime::generate(model, prompts, nullptr, generation);
   Dataset set;
@@ -285,7 +286,8 @@ Dataset generated_text(const Graph& graph, int64_t bos, const TokenWindows& opti
   return set;
 }
 
-void extend_with_model_answers(Dataset& set, const Graph& graph, int64_t max_new_tokens, const std::vector<int64_t>& stop_tokens) {
+void extend_with_model_answers(Dataset& set, const Graph& graph, int64_t max_new_tokens, const std::vector<int64_t>& stop_tokens,
+                               const LoadProgress& progress) {
   runtime::GraphCausalModel model(graph);
   runtime::GenerationOptions generation;
   generation.max_new_tokens = max_new_tokens;
@@ -299,6 +301,7 @@ void extend_with_model_answers(Dataset& set, const Graph& graph, int64_t max_new
     for (auto& [name, value] : sample.inputs)
       if (name != "input_ids" && name != "position_ids") extended.inputs[name] = value;
     sample = std::move(extended);
+    if (progress) progress(static_cast<int64_t>(&sample - set.samples.data()) + 1, static_cast<int64_t>(set.samples.size()));
   }
   set.description += ", each followed by the model's greedy answer (up to " + std::to_string(max_new_tokens) + " tokens)";
 }

@@ -100,13 +100,15 @@ void Progress::log(const std::string& line) {
   out_ << std::flush;
 }
 
-void Progress::begin(std::string stage, std::string unit) {
+void Progress::begin(std::string stage, std::string unit, double min_interval) {
   if (bar_shown_) end();
   status_ = ProgressStatus{};
   status_.stage = std::move(stage);
   status_.unit = std::move(unit);
   started_ = clock_();
   baseline_.reset();
+  min_interval_ = min_interval;
+  last_shown_.reset();
 }
 
 void Progress::update(size_t done, size_t total, const std::string& detail) {
@@ -118,6 +120,9 @@ void Progress::update(size_t done, size_t total, const std::string& detail) {
   const size_t finished = done > *baseline_ ? done - *baseline_ : 0;
   status_.eta.reset();
   if (finished > 0 && total >= done) status_.eta = status_.elapsed / static_cast<double>(finished) * static_cast<double>(total - done);
+  const double now = started_ + status_.elapsed;
+  if (done < total && last_shown_ && now - *last_shown_ < min_interval_) return;
+  last_shown_ = now;
   if (style_ == ProgressStyle::lines) out_ << prefix_ << format_line(status_) << '\n' << std::flush;
   if (style_ == ProgressStyle::bar) draw();
 }

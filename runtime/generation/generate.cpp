@@ -53,6 +53,7 @@ Generation generate(CausalModel& model, const TokenRows& prompts, const HostTens
       else
         any_active = true;
     }
+    if (options.on_step) options.on_step(n + 1, options.max_new_tokens);
     if (!any_active || n + 1 >= options.max_new_tokens) break;
     start = std::chrono::steady_clock::now();
     logits = model.decode(step);

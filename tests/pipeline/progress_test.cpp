@@ -101,3 +101,19 @@ TEST_CASE("progress: a bar left unfinished (an error on the way) ends its line w
   }
   CHECK(out.str().back() == '\n');
 }
+
+TEST_CASE("progress: with a minimum interval, updates closer than it to the last one shown are skipped, the last unit never") {
+  double now = 0.0;
+  std::ostringstream out;
+  Progress progress(ProgressStyle::lines, out, "", 80, [&] { return now; });
+  progress.begin("calibrate", "tokens", 10.0);
+  for (size_t step = 1; step <= 30; ++step) {
+    now = static_cast<double>(step);
+    progress.update(step, 30, "");
+  }
+  CHECK(out.str() ==
+        "calibrate: 1/30 tokens, 0:01 elapsed, ETA 0:29\n"
+        "calibrate: 11/30 tokens, 0:11 elapsed, ETA 0:19\n"
+        "calibrate: 21/30 tokens, 0:21 elapsed, ETA 0:09\n"
+        "calibrate: 30/30 tokens, 0:30 elapsed, ETA 0:00\n");
+}

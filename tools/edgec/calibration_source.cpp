@@ -29,10 +29,15 @@ std::vector<int64_t> read_i32_ids(const fs::path& file) {
 
 fs::path config_folder(const fs::path& model) { return side_file_folder(model); }
 
-calibration::Dataset load_calibration(const CalibrationSource& args, const fs::path& model_folder, const Graph& graph, const std::string& who) {
+calibration::Dataset load_calibration(const CalibrationSource& args, const fs::path& model_folder, const Graph& graph, const std::string& who,
+                                      const CalibrationProgress& progress) {
+  const auto report = [&progress](const std::string& unit) -> calibration::LoadProgress {
+    if (!progress) return {};
+    return [&progress, unit](int64_t done, int64_t total) { progress(unit, done, total); };
+  };
   if (args.kind == "generated") {
     const auto config = hf::read_generation_config(model_folder);
-    return calibration::generated_text(graph, config.bos_token_id.value_or(1), {args.samples, args.seq_len, args.seed});
+    return calibration::generated_text(graph, config.bos_token_id.value_or(1), {args.samples, args.seq_len, args.seed}, report("tokens"));
   }
   const fs::path data = args.data;
   if (!fs::exists(data)) throw_input_error(data.string(), "no such calibration file or folder");
@@ -48,7 +53,7 @@ calibration::Dataset load_calibration(const CalibrationSource& args, const fs::p
     auto set = calibration::vlm_eval_images(data, args.samples, args.seed);
     if (args.answer_tokens > 0) {
       const auto config = hf::read_generation_config(model_folder);
-      calibration::extend_with_model_answers(set, graph, args.answer_tokens, config.eos_token_ids);
+      calibration::extend_with_model_answers(set, graph, args.answer_tokens, config.eos_token_ids, report("answers"));
     }
     return set;
   }
@@ -89,7 +94,7 @@ calibration::Dataset load_calibration(const CalibrationSource& args, const fs::p
     auto set = calibration::image_prompts(data, preprocess, options);
     if (args.answer_tokens > 0) {
       const auto generation = hf::read_generation_config(model_folder);
-      calibration::extend_with_model_answers(set, graph, args.answer_tokens, generation.eos_token_ids);
+      calibration::extend_with_model_answers(set, graph, args.answer_tokens, generation.eos_token_ids, report("answers"));
     }
     return set;
   }

@@ -3,6 +3,7 @@
 // model (both commands share it, so a recipe and the interim command read data alike).
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,8 +28,12 @@ struct CalibrationSource {
 // also reads the files an .edgepack artifact carries).
 std::filesystem::path config_folder(const std::filesystem::path& model);
 
+// What loading is doing when it runs the model (generating text, answering prompts): a unit name and
+// (done, total); called often, the receiver throttles.
+using CalibrationProgress = std::function<void(const std::string& unit, int64_t done, int64_t total)>;
+
 // `who` starts usage errors ("edgec quantize", "recipe.yaml").
 calibration::Dataset load_calibration(const CalibrationSource& source, const std::filesystem::path& model_folder, const Graph& graph,
-                                      const std::string& who);
+                                      const std::string& who, const CalibrationProgress& progress = {});
 
 }  // namespace edgec::cli

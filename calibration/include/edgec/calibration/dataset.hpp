@@ -3,6 +3,7 @@
 // Every loader is deterministic: the same files, counts and seed give the same samples.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -63,11 +64,15 @@ Dataset image_prompts(const std::filesystem::path& images, const Preprocess& pre
 // Text sampled from the model itself (a causal LM graph: input_ids, position_ids -> logits): `samples`
 // sequences of `sequence_length` tokens starting at `bos`, temperature 1, seeded. In-distribution calibration
 // text when no corpus is at hand, and never the evaluation set.
-Dataset generated_text(const Graph& graph, int64_t bos, const TokenWindows& options);
+// `progress(done, total)`: progress in generated positions (optional).
+using LoadProgress = std::function<void(int64_t, int64_t)>;
+Dataset generated_text(const Graph& graph, int64_t bos, const TokenWindows& options, const LoadProgress& progress = {});
 
 // Appends to every sample's input_ids what the model (fed the sample, images included) generates greedily,
 // up to `max_new_tokens` or a stop token, so the calibration also sees the answer tokens (a VLM's captions).
-void extend_with_model_answers(Dataset& set, const Graph& graph, int64_t max_new_tokens, const std::vector<int64_t>& stop_tokens);
+// `progress(done, total)`: samples answered (optional).
+void extend_with_model_answers(Dataset& set, const Graph& graph, int64_t max_new_tokens, const std::vector<int64_t>& stop_tokens,
+                               const LoadProgress& progress = {});
 
 // Named tensors from .npy files, one sample per file set: inputs[name] = files[i] for sample i.
 Dataset tensor_files(const std::map<std::string, std::vector<std::filesystem::path>>& files);

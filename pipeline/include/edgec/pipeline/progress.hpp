@@ -48,8 +48,9 @@ class Progress {
   ProgressStyle style() const { return style_; }
   // A message on a line of its own (a bar being drawn is cleared first and redrawn after it).
   void log(const std::string& line);
-  // A stage of `unit`s begins; its total is known with the first update.
-  void begin(std::string stage, std::string unit);
+  // A stage of `unit`s begins; its total is known with the first update. Updates closer than `min_interval`
+  // seconds to the last one shown are not shown (except the last unit): for units that come by the hundred.
+  void begin(std::string stage, std::string unit, double min_interval = 0.0);
   // `done` of `total` units finished, the last being `detail`. The rate for the ETA counts the units finished
   // since begin(): a job resumed at unit 5 of 9 does not claim it did 5 units in no time.
   void update(size_t done, size_t total, const std::string& detail);
@@ -68,6 +69,8 @@ class Progress {
   ProgressStatus status_;
   double started_ = 0.0;
   std::optional<size_t> baseline_;  // units already done when the stage began
+  double min_interval_ = 0.0;
+  std::optional<double> last_shown_;
   bool bar_shown_ = false;
 };
 

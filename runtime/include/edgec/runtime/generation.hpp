@@ -11,6 +11,7 @@
 //  - OnnxVlmModel: fmnist-vlm-a's three ONNX graphs (vision_encoder, embed_tokens, decoder). The decoder has no
 //    cache, so every step reruns the decoder on the whole sequence (fine for short captions).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -96,6 +97,8 @@ struct GenerationOptions {
   int64_t max_new_tokens = 32;
   std::vector<int64_t> stop_tokens;  // generation stops for a row after it emits one (kept in its output)
   SamplingOptions sampling;
+  // Called after each generated position with (positions done, max_new_tokens): progress for long batches.
+  std::function<void(int64_t, int64_t)> on_step;
 };
 
 struct GenerationTimings {
