@@ -53,16 +53,7 @@ TEST_CASE("edgec compile: stories260k W4 GPTQ gives an artifact edgec run execut
   CHECK(edgec::sha256_file(artifact) == first);
 
   // One flipped byte in the tensor data: a clear load error, exit 4.
-  const auto size = fs::file_size(artifact);
-  {
-    std::fstream file(artifact, std::ios::in | std::ios::out | std::ios::binary);
-    file.seekg(static_cast<std::streamoff>(size - 100));
-    char byte = 0;
-    file.read(&byte, 1);
-    byte = static_cast<char>(byte ^ 0x5A);
-    file.seekp(static_cast<std::streamoff>(size - 100));
-    file.write(&byte, 1);
-  }
+  flip_byte(artifact, 100);
   const CommandResult corrupted = run_edgec("run " + quoted(artifact) + " --generate 2");
   CHECK(corrupted.exit_code == 4);
   CHECK_MESSAGE(corrupted.err.find("checksum mismatch") != std::string::npos, corrupted.err);

@@ -27,6 +27,18 @@ inline fs::path write_stories_recipe(const fs::path& dir, const fs::path& storie
   return recipe;
 }
 
+// XORs the byte `from_end` bytes before the end of `file` with 0x5A (a corrupted artifact or model file).
+inline void flip_byte(const fs::path& file, std::streamoff from_end) {
+  const auto size = static_cast<std::streamoff>(fs::file_size(file));
+  std::fstream stream(file, std::ios::in | std::ios::out | std::ios::binary);
+  stream.seekg(size - from_end);
+  char byte = 0;
+  stream.read(&byte, 1);
+  byte = static_cast<char>(byte ^ 0x5A);
+  stream.seekp(size - from_end);
+  stream.write(&byte, 1);
+}
+
 inline CommandResult compile(const fs::path& recipe, const std::string& extra = "", const std::string& env = "") {
   return run_edgec("compile " + quoted(recipe) + " --quiet " + extra, env);
 }

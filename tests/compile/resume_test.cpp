@@ -80,17 +80,6 @@ ino_t inode_of(const fs::path& path) {
 
 bool killed_by_sigkill(int status) { return status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL; }
 
-void flip_byte(const fs::path& file, std::streamoff from_end) {
-  const auto size = static_cast<std::streamoff>(fs::file_size(file));
-  std::fstream stream(file, std::ios::in | std::ios::out | std::ios::binary);
-  stream.seekg(size - from_end);
-  char byte = 0;
-  stream.read(&byte, 1);
-  byte = static_cast<char>(byte ^ 0x5A);
-  stream.seekp(size - from_end);
-  stream.write(&byte, 1);
-}
-
 }  // namespace
 
 TEST_CASE("edgec compile --resume: killed with SIGKILL twice mid-way, the resumed compile writes the byte-identical artifact") {

@@ -67,10 +67,8 @@ double latency_ms(const Graph& graph, const std::map<std::string, runtime::HostT
   return times[times.size() / 2];
 }
 
-std::vector<int64_t> read_token_file(const fs::path& file) { return read_token_ids(file); }
-
 void lm_metrics(const pipeline::Verify& verify, const Graph& original, const Graph& compiled, report::CompileReport& report) {
-  const std::vector<int64_t> tokens = read_token_file(verify.data);
+  const std::vector<int64_t> tokens = read_token_ids(verify.data);
   runtime::LmEvalOptions options;
   options.limit = verify.samples.value_or(16);
   options.source = verify.data.string();
