@@ -1,6 +1,6 @@
 // Time and memory of GPTQ on one large layer: W [N, K] random, K-dimensional activations with correlated channels
 // (a low-rank shared component, neighbour mixing and a few large channels) for T calibration tokens. For each
-// OpenMP thread count it reports the seconds of the Hessian accumulation (calibration::Hessian::add) and of
+// thread count it reports the seconds of the Hessian accumulation (calibration::Hessian::add) and of
 // quantize_gptq separately, round-to-nearest on the same layer for comparison, and the peak RSS (VmHWM of
 // /proc/self/status, reset between thread counts through /proc/self/clear_refs when the kernel allows it). It also
 // checks that every thread count gives byte-identical codes and group parameters, and reports GPTQ's output error
@@ -8,7 +8,6 @@
 // (everything but the row loop: GPTQ of one 64-row chunk). These extra measurements are not in the table's times.
 // `bench_gptq [--n N] [--k K] [--tokens T] [--group G] [--bits B] [--no-act-order] [--threads 1,2] [--error-rows R]`
 // (defaults: 4096 x 4096, 2048 tokens, group 128, 4 bits, act-order, threads 1 and 2, 256 rows).
-#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -23,6 +22,7 @@
 #include <vector>
 
 #include "edgec/calibration/hessian.hpp"
+#include "edgec/core/parallel.hpp"
 #include "edgec/quant/gptq.hpp"
 #include "edgec/quant/rtn.hpp"
 
@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
   options.act_order = act_order;
   std::cout << "layer " << n << " x " << k << ", " << tokens << " calibration tokens, " << quant::describe(scheme)
             << (act_order ? ", act-order" : "") << ", block " << options.block_size << ", percdamp " << options.percdamp
-            << "; OMP max threads " << omp_get_max_threads() << "\n";
+            << "; CPUs " << available_cpus() << "\n";
 
   const auto setup_start = Clock::now();
   std::vector<float> weight(static_cast<size_t>(n * k));
@@ -177,7 +177,8 @@ int main(int argc, char** argv) {
   double fixed_seconds = 0.0;
   double gptq_error = -1.0, rtn_error = -1.0, held_out_gptq = -1.0, held_out_rtn = -1.0;
   for (const int threads : thread_counts) {
-    omp_set_num_threads(threads);
+    ThreadPool pool(threads);
+    const ParallelScope scope(&pool);
     peak_reset = reset_peak_rss() && peak_reset;
     Row row;
     row.threads = threads;

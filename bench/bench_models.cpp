@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "edgec/core/parallel.hpp"
 #include "edgec/formats/caption_eval_set.hpp"
 #include "edgec/formats/hf.hpp"
 #include "edgec/formats/onnx.hpp"
@@ -49,6 +50,8 @@ double median_rate(int repeats, double work, F&& body) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  edgec::ThreadPool pool;  // every CPU
+  const edgec::ParallelScope scope(&pool);
   int repeats = 5;
   bool json = false;
   for (int i = 1; i < argc; ++i) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "edgec/core/error.hpp"
+#include "edgec/core/parallel.hpp"
 #include "edgec/formats/image.hpp"
 #include "edgec/runtime/ppocr.hpp"
 
@@ -52,6 +53,8 @@ int usage(const char* why) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  edgec::ThreadPool pool;  // every CPU
+  const edgec::ParallelScope scope(&pool);
   int runs = 7;
   bool json = false;
   fs::path models = fs::path(EDGEC_SOURCE_DIR) / ".cache" / "ppocr";

@@ -1,14 +1,12 @@
 // Speed of edgec.QLinear against edgec.Linear (f32) on a 4096 x 4096 layer.
 //  * GEMV (one row, decode): median time per call and GB/s of weight bytes read (codes + scales + zeros; the f32
-//    layer reads 64 MiB), at 1 and 2 OpenMP threads. Each variant is replicated until the copies fill
+//    layer reads 64 MiB), at 1 and 2 threads. Each variant is replicated until the copies fill
 //    --footprint MiB (default 256) and the calls cycle through them, so weights come from DRAM, not a warm L3.
 //  * GEMM (64 rows, prefill): GFLOP/s (2 * 64 * 4096 * 4096 per call), at 1 and 2 threads.
 // `bench_qgemv [--repeats N] [--footprint MiB] [--isa all|portable|avx2|avx512] [--only NAME] [--threads T]
 // [--no-gemm] [--stat median|min] [--json]`; with --isa all every quantized variant is measured on each code path
 // (EDGEC_ISA), otherwise on the given one (default: the best); --only keeps the variants whose name contains NAME (and
 // f32, the baseline); --stat min reports the fastest run instead of the median.
-#include <omp.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -23,6 +21,7 @@
 #include <vector>
 
 #include "edgec/core/graph.hpp"
+#include "edgec/core/parallel.hpp"
 #include "edgec/core/quant_layout.hpp"
 #include "edgec/runtime/executor.hpp"
 
@@ -122,8 +121,7 @@ double median(std::vector<double> v) {
 }
 
 // Median seconds per call, cycling through the layers `repeats` times.
-double time_calls(const std::vector<std::unique_ptr<Layer>>& layers, const HostTensor& x, int repeats, int threads) {
-  omp_set_num_threads(threads);
+double time_calls(const std::vector<std::unique_ptr<Layer>>& layers, const HostTensor& x, int repeats) {
   layers.front()->executor->run({{"x", x}});  // warm-up (thread pool, first-touch of the output)
   std::vector<double> seconds;
   for (int r = 0; r < repeats; ++r)
@@ -186,7 +184,6 @@ int main(int argc, char** argv) {
       {"W8A8 per-token, g128", 8, 128, "int8_dynamic"},
   };
   const HostTensor x1 = activations(1), x64 = activations(kGemmRows);
-  const int max_threads = omp_get_max_threads();
   std::vector<Row> rows;
   for (const Variant& v : variants) {
     if (!only.empty() && v.name.find(only) == std::string::npos && v.bits != 0) continue;
@@ -201,14 +198,15 @@ int main(int argc, char** argv) {
       Row row{v.name, v.bits == 0 ? "eigen" : isa.empty() ? (std::getenv("EDGEC_ISA") ? std::getenv("EDGEC_ISA") : "best") : isa, mib};
       for (const int threads : thread_counts) {
         const int t = std::min(threads, 2) - 1;
-        const double s = time_calls(layers, x1, repeats, threads);
+        ThreadPool pool(threads);
+        const ParallelScope scope(&pool);
+        const double s = time_calls(layers, x1, repeats);
         row.gemv_us[t] = s * 1e6;
         row.gemv_gbs[t] = static_cast<double>(layers[0]->weight_bytes) / s / 1e9;
         if (!gemm_enabled) continue;
         // GEMM: one copy (compute-bound; the portable W8A8 loop is slow, one run is enough to see it).
         const int gemm_repeats = v.bits != 0 && isa == "portable" ? 1 : std::max(1, repeats / 3);
         std::vector<double> gemm;
-        omp_set_num_threads(threads);
         layers[0]->executor->run({{"x", x64}});
         for (int r = 0; r < gemm_repeats; ++r) {
           const auto start = Clock::now();
@@ -222,7 +220,6 @@ int main(int argc, char** argv) {
     }
     if (isas.size() > 1 || !isas[0].empty()) unsetenv("EDGEC_ISA");
   }
-  omp_set_num_threads(max_threads);
 
   const double f32_us[2] = {rows[0].gemv_us[0], rows[0].gemv_us[1]};  // the f32 layer always runs first
   if (json) {

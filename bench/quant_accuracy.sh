@@ -23,8 +23,6 @@ edgec=${1:-$root/build/tools/edgec}
 models=${2:-$root/../shared/models}
 fashion=${FASHION_MNIST_TRAIN:-/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz}
 samples=${SAMPLES:-128}
-# Waiting OpenMP threads sleep instead of spinning: the cores may be shared.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 
 stories=$models/stories260k
 vlm=$models/fmnist-vlm-a

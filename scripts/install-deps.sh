@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libprotobuf-dev protobuf-compiler libonnx-dev
-  libeigen3-dev libomp-dev libcli11-dev libyaml-cpp-dev libzstd-dev
+  libeigen3-dev libcli11-dev libyaml-cpp-dev libzstd-dev
   doctest-dev nlohmann-json3-dev libstb-dev zlib1g-dev
   libonnx-testdata dataset-fashion-mnist
   chromium  # tests/report renders the HTML compile report headless

@@ -5,9 +5,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 jobs=$(nproc)
-# ctest runs several test processes at once, each with an OpenMP team: threads that spin while they wait for a
-# descheduled team mate waste the shared cores, so waiting threads sleep instead.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 
 bash scripts/install-deps.sh >/dev/null
 bash scripts/fetch-test-data.sh >/dev/null

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <limits>
 
+#include "edgec/core/parallel.hpp"
 #include "edgec/quant/rtn.hpp"
 
 namespace edgec::quant {
@@ -76,8 +77,7 @@ QuantizedWeight quantize_clip_searched(const float* weight, int64_t n, int64_t k
     }
     return value;
   };
-#pragma omp parallel for schedule(static)
-  for (int64_t row = 0; row < n; ++row) {
+  edgec::parallel_for(n, 1, [&](int64_t row) {
     const float* values = weight + row * k;
     std::vector<double> d(static_cast<size_t>(k)), hd(static_cast<size_t>(k), 0.0), c(static_cast<size_t>(group)),
         candidate(static_cast<size_t>(group));
@@ -135,7 +135,7 @@ QuantizedWeight quantize_clip_searched(const float* weight, int64_t n, int64_t k
         out.codes[static_cast<size_t>(row * k + begin + a)] =
             static_cast<uint8_t>(quantize_value(values[begin + a], params[static_cast<size_t>(g)], max_code));
     }
-  }
+  });
   return out;
 }
 

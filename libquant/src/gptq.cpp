@@ -21,6 +21,7 @@
 #include <string>
 
 #include "edgec/core/error.hpp"
+#include "edgec/core/parallel.hpp"
 
 namespace edgec::quant {
 
@@ -105,8 +106,7 @@ QuantizedWeight quantize_gptq(const float* weight, int64_t n, int64_t k, const c
   const int64_t block = std::max<int64_t>(1, options.block_size);
   const int64_t chunks = (n + kRowChunk - 1) / kRowChunk;
 
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+  edgec::parallel_for(chunks, 1, [&](int64_t chunk) {
     const int64_t row0 = chunk * kRowChunk, rows = std::min(kRowChunk, n - row0);
     RowsD wc = permuted_w.middleRows(row0, rows);
     RowsD errors(rows, block);
@@ -135,7 +135,7 @@ QuantizedWeight quantize_gptq(const float* weight, int64_t n, int64_t k, const c
       }
       if (end < k) wc.rightCols(k - end).noalias() -= errors.leftCols(width) * u.block(start, end, width, k - end);
     }
-  }
+  });
   if (report_out) *report_out = report;
   return out;
 }

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "edgec/core/error.hpp"
+#include "edgec/core/parallel.hpp"
 
 namespace edgec::quant {
 
@@ -47,8 +48,7 @@ QuantizedWeight quantize_rtn(const float* weight, int64_t n, int64_t k, const We
   QuantizedWeight out = make_quantized_weight(scheme, n, k);
   const int64_t group = out.layout.group_size, groups = out.layout.groups();
   const int max_code = out.layout.max_code();
-#pragma omp parallel for schedule(static)
-  for (int64_t row = 0; row < n; ++row)
+  edgec::parallel_for(n, 1, [&](int64_t row) {
     for (int64_t g = 0; g < groups; ++g) {
       const int64_t begin = g * group, count = std::min(group, k - begin);
       const float* values = weight + row * k + begin;
@@ -57,6 +57,7 @@ QuantizedWeight quantize_rtn(const float* weight, int64_t n, int64_t k, const We
       for (int64_t i = 0; i < count; ++i)
         out.codes[static_cast<size_t>(row * k + begin + i)] = static_cast<uint8_t>(quantize_value(values[i], params, max_code));
     }
+  });
   return out;
 }
 

@@ -1,13 +1,15 @@
 // Eigen products on a fixed partition of the output. Eigen is built without its own threading
 // (EIGEN_DONT_PARALLELIZE, runtime/CMakeLists.txt) because its multi-threaded GEMM picks the k-blocking
 // from the thread count, which changes the last bits. Here the output is cut into tiles whose size depends
-// only on (m, n, k); each tile is one single-threaded Eigen product, and OpenMP only decides which thread
+// only on (m, n, k); each tile is one single-threaded Eigen product, and the thread pool only decides which thread
 // computes which tile. So every element is summed in the same order at any thread count: bit-identical.
 #include "kernels/gemm.hpp"
 
 #include <algorithm>
 
 #include <Eigen/Core>
+
+#include "edgec/core/parallel.hpp"
 
 #ifndef EIGEN_DONT_PARALLELIZE
 #error "gemm.cpp relies on Eigen being single-threaded (EIGEN_DONT_PARALLELIZE)"
@@ -61,15 +63,16 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, 
     gemm_tile(m, n, k, a, lda, b, ldb, b_transposed, c, ldc, accumulate, a_transposed);
     return;
   }
-#pragma omp parallel for schedule(static)
-  for (int64_t t = 0; t < tiles; ++t) {
-    const int64_t r0 = (t / col_tiles) * kTileRows, c0 = (t % col_tiles) * kTileCols;
-    const int64_t rows = std::min(kTileRows, m - r0), cols = std::min(kTileCols, n - c0);
-    // Row r0 of A is row r0 of the stored matrix, or column r0 when A is stored transposed; likewise for B.
-    const T* a_tile = a_transposed ? a + r0 : a + r0 * lda;
-    const T* b_tile = b_transposed ? b + c0 * ldb : b + c0;
-    gemm_tile(rows, cols, k, a_tile, lda, b_tile, ldb, b_transposed, c + r0 * ldc + c0, ldc, accumulate, a_transposed);
-  }
+  parallel_chunks(tiles, 1, [&](int64_t first, int64_t last, int) {
+    for (int64_t t = first; t < last; ++t) {
+      const int64_t r0 = (t / col_tiles) * kTileRows, c0 = (t % col_tiles) * kTileCols;
+      const int64_t rows = std::min(kTileRows, m - r0), cols = std::min(kTileCols, n - c0);
+      // Row r0 of A is row r0 of the stored matrix, or column r0 when A is stored transposed; likewise for B.
+      const T* a_tile = a_transposed ? a + r0 : a + r0 * lda;
+      const T* b_tile = b_transposed ? b + c0 * ldb : b + c0;
+      gemm_tile(rows, cols, k, a_tile, lda, b_tile, ldb, b_transposed, c + r0 * ldc + c0, ldc, accumulate, a_transposed);
+    }
+  });
 }
 
 template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t, bool, float*,

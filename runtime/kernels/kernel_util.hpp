@@ -1,6 +1,6 @@
 #pragma once
 // Helpers shared by the kernels: attribute access, dtype dispatch (one switch per call, never per
-// element), numpy broadcasting, axis handling and OpenMP loops. Internal to runtime/.
+// element), numpy broadcasting, axis handling and parallel loops. Internal to runtime/.
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "edgec/core/graph.hpp"
+#include "edgec/core/parallel.hpp"
 #include "edgec/runtime/host_tensor.hpp"
 #include "edgec/runtime/op_registry.hpp"
 
@@ -113,19 +114,20 @@ constexpr DType dtype_of() {
 }
 
 // ---- loops ------------------------------------------------------------------------------------------
-// Below this many scalar operations a loop stays on one thread (thread start-up costs more).
+// Below this many scalar operations a loop stays on one thread (handing work out costs more).
 inline constexpr int64_t kParallelGrain = 1 << 15;
 
-// Runs body(i) for i in [0, count). Iterations must be independent (each writes its own output), so the
-// result does not depend on the thread count.
+// Runs body(i) for i in [0, count) on the current pool (edgec/core/parallel.hpp). Iterations must be independent
+// (each writes its own output), so the result does not depend on the thread count.
 template <class Body>
 void parallel_for(int64_t count, int64_t work_per_item, Body&& body) {
   if (count <= 1 || count * work_per_item < kParallelGrain) {
     for (int64_t i = 0; i < count; ++i) body(i);
     return;
   }
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < count; ++i) body(i);
+  // Chunks of at least kParallelGrain / 4 operations.
+  const int64_t min_chunk = std::max<int64_t>(1, kParallelGrain / 4 / std::max<int64_t>(1, work_per_item));
+  edgec::parallel_for(count, min_chunk, body);
 }
 
 // Inputs as a vector of shapes (for broadcast helpers).

@@ -1,6 +1,6 @@
 // edgec.QLinear (docs/ir-ops.md): a Linear whose weight is group-wise quantized (libcore quant_layout.hpp).
 // This file validates the node, picks the code path for the CPU (and EDGEC_ISA), prepares the activations,
-// splits the output channels over OpenMP threads and holds the portable paths; the SIMD kernels are in
+// splits the output channels over the thread pool and holds the portable paths; the SIMD kernels are in
 // qlinear_avx2.cpp and qlinear_avx512.cpp (docs/runtime.md, "Quantized kernels").
 //
 // Determinism: each output element is computed by one thread, in an order fixed by the shape and the path, so
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "edgec/core/error.hpp"
+#include "edgec/core/parallel.hpp"
 #include "edgec/core/quant_layout.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/kernel_util.hpp"
@@ -259,7 +260,7 @@ void quantize_row_portable(const float* x, int64_t k, int64_t group_size, int64_
 
 // Output channels are cut into blocks of this many (a multiple of every kernel's tile), a partition fixed by the
 // shape. Every output is computed inside its block in an order that depends on the shape only, never on the thread
-// that runs the block, so OpenMP may hand blocks out dynamically: a thread that the OS pre-empts (the machine is
+// that runs the block, so the pool may hand blocks out dynamically: a thread that the OS pre-empts (the machine is
 // shared) does not hold the others up at the end of the loop. Small products stay on one thread.
 constexpr int64_t kChannelBlock = 16;
 constexpr int64_t kParallelWork = int64_t{1} << 17;
@@ -268,14 +269,17 @@ template <class Body>
 void for_channel_blocks(int64_t n, int64_t work_per_channel, size_t scratch_floats, Body&& body) {
   const int64_t blocks = (n + kChannelBlock - 1) / kChannelBlock;
   const bool parallel = blocks > 1 && n * work_per_channel >= kParallelWork;
-#pragma omp parallel if (parallel)
-  {
-    // Uninitialised (the kernels write before they read): zeroing it would cost as much as a small product.
-    const std::unique_ptr<float[]> scratch(scratch_floats ? new float[scratch_floats] : nullptr);
-#pragma omp for schedule(dynamic)
-    for (int64_t b = 0; b < blocks; ++b)
-      body(b * kChannelBlock, std::min(n, (b + 1) * kChannelBlock), scratch.get());
-  }
+  const int threads = parallel ? parallel_threads() : 1;
+  // One scratch per thread, uninitialised (the kernels write before they read): zeroing it would cost as much as a
+  // small product.
+  std::vector<std::unique_ptr<float[]>> scratch(static_cast<size_t>(threads));
+  auto run_blocks = [&](int64_t first, int64_t last, int thread) {
+    auto& mine = scratch[static_cast<size_t>(thread)];
+    if (!mine && scratch_floats) mine.reset(new float[scratch_floats]);
+    for (int64_t b = first; b < last; ++b) body(b * kChannelBlock, std::min(n, (b + 1) * kChannelBlock), mine.get());
+  };
+  if (!parallel) return run_blocks(0, blocks, 0);
+  parallel_chunks(blocks, 1, run_blocks);
 }
 
 // x with each full step of `step` columns reordered as the SIMD kernels read it (qlinear_kernels.hpp).

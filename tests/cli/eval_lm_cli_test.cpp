@@ -103,8 +103,8 @@ TEST_CASE("edgec eval --task lm-perplexity: .npy ids and 1 vs 2 threads give the
   const auto ids = read_i32(heldout);
   write_npy_i64(tmp / "ids.npy", std::vector<int64_t>(ids.begin(), ids.begin() + 600));
 
-  const auto one = run_command("OMP_NUM_THREADS=1 " + eval_lm(dir, heldout, "--limit 2 --json"));
-  const auto two = run_command("OMP_NUM_THREADS=2 " + eval_lm(dir, heldout, "--limit 2 --json"));
+  const auto one = run_command(eval_lm(dir, heldout, "--limit 2 --json --threads 1"));
+  const auto two = run_command(eval_lm(dir, heldout, "--limit 2 --json --threads 2"));
   const auto npy = run_command(eval_lm(dir, tmp / "ids.npy", "--json"));
   REQUIRE(one.exit_code == 0);
   REQUIRE(two.exit_code == 0);

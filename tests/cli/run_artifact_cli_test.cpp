@@ -25,7 +25,7 @@ namespace {
 std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
 
 Json run_json(const std::string& args) {
-  const auto result = run_command("OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} " + edgec_binary() + " " + args + " --json");
+  const auto result = run_command(edgec_binary() + " " + args + " --json");
   REQUIRE_MESSAGE(result.exit_code == 0, args << "\n" << result.err);
   return Json::parse(result.out);
 }

@@ -96,7 +96,7 @@ TEST_CASE("edgec compile: progress is a bar with an ETA on a terminal and one pl
   ScratchDir tmp("compile_progress");
   const fs::path recipe = write_stories_recipe(tmp.path(), stories);
   // `script` runs the compile on a pseudo-terminal and prints what the terminal received.
-  const CommandResult tty = edgec::test::run_command("TERM=xterm COLUMNS=120 script -qec \"OMP_WAIT_POLICY=passive " + edgec::test::edgec_binary() +
+  const CommandResult tty = edgec::test::run_command("TERM=xterm COLUMNS=120 script -qec \"" + edgec::test::edgec_binary() +
                                                      " compile " + quoted(recipe) + "\" /dev/null");
   REQUIRE_MESSAGE(tty.exit_code == 0, tty.out << tty.err);
   CHECK_MESSAGE(tty.out.find("\r\x1b[Kedgec compile: w4 [") != std::string::npos, tty.out);

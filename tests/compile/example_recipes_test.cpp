@@ -65,7 +65,7 @@ TEST_CASE("example recipes: each compiles with its gates passing and its artifac
     auto metrics = metrics_of(report);
     CHECK(metrics["size_mb"]["value"].get<double>() < metrics["size_mb"]["reference"].get<double>());
 
-    const CommandResult golden = run_edgec("run " + quoted(artifact) + " --golden", "OMP_NUM_THREADS=1");
+    const CommandResult golden = run_edgec("run " + quoted(artifact) + " --golden --threads 1");
     CHECK_MESSAGE(golden.exit_code == 0, golden.out << golden.err);
     CHECK_MESSAGE(golden.out.find("samples reproduce their outputs") != std::string::npos, golden.out);
 

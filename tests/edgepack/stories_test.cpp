@@ -27,7 +27,7 @@ namespace {
 std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
 
 edgec::test::CommandResult run_edgec(const std::string& args) {
-  return edgec::test::run_command("OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} " + edgec::test::edgec_binary() + " " + args);
+  return edgec::test::run_command(edgec::test::edgec_binary() + " " + args);
 }
 
 // What `edgec compile` will store for an HF folder: its model facts, the runner's side files, the sources' digests.

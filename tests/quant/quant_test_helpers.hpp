@@ -1,8 +1,7 @@
 #pragma once
 // Shared helpers of the libquant / calibration tests: seeded random data, synthetic correlated activations,
-// direct (test-side) error formulas, and running a callable at a given OpenMP thread count.
+// direct (test-side) error formulas, and running a callable at a given thread count.
 #include <doctest/doctest.h>
-#include <omp.h>
 
 #include <cmath>
 #include <cstdint>
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include "test_random.hpp"
+#include "threads.hpp"
 #include "edgec/calibration/hessian.hpp"
 #include "edgec/quant/scheme.hpp"
 
@@ -59,15 +59,7 @@ inline double direct_output_error(const std::vector<float>& w, const std::vector
   return total / static_cast<double>(t);
 }
 
-// Runs `fn` with `threads` OpenMP threads, restoring the previous count.
-template <typename Fn>
-auto with_threads(int threads, Fn&& fn) {
-  const int previous = omp_get_max_threads();
-  omp_set_num_threads(threads);
-  auto result = fn();
-  omp_set_num_threads(previous);
-  return result;
-}
+using edgec::test::with_threads;
 
 inline bool same_params(const std::vector<GroupParams>& a, const std::vector<GroupParams>& b) {
   if (a.size() != b.size()) return false;

@@ -27,10 +27,9 @@ inline std::string quoted(const fs::path& path) { return "'" + path.string() + "
 
 using edgec::test::ScratchDir;
 
-// Runs `edgec ARGS` with `env` assignments in front. Waiting OpenMP threads sleep (ctest shares the cores between
-// test processes) unless the environment already says otherwise.
+// Runs `edgec ARGS` with `env` assignments in front.
 inline CommandResult run_edgec(const std::string& args, const std::string& env = "") {
-  return run_command(env + " OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} " + edgec_binary() + " " + args);
+  return run_command(env + " " + edgec_binary() + " " + args);
 }
 
 // `edgec quantize MODEL ARGS -o OUT`, required to succeed.

@@ -1,5 +1,5 @@
 // The folder `edgec quantize` writes, on stories260k with GPTQ W4 g32: the same model.onnx bytes at 1 and 2
-// OpenMP threads (the calibration text the model samples itself included), a valid quantization_report.json that
+// threads (the calibration text the model samples itself included), a valid quantization_report.json that
 // `--json` prints verbatim, only the runner's side files next to it, and `edgec run OUT --generate 20` runs it.
 #include <algorithm>
 
@@ -27,13 +27,13 @@ TEST_CASE("stories260k GPTQ W4 g32 folder: same model.onnx at 1 and 2 threads, -
   if (stories.empty()) return;
   ScratchDir tmp("stories_artifact");
   const std::string args = "--method gptq --bits 4 --group 32 " + stories_calibration(kSamples) + " --json";
-  const auto one = quantize(stories, args, tmp / "t1", "OMP_NUM_THREADS=1");
-  const auto two = quantize(stories, args, tmp / "t2", "OMP_NUM_THREADS=2");
+  const auto one = quantize(stories, args + " --threads 1", tmp / "t1");
+  const auto two = quantize(stories, args + " --threads 2", tmp / "t2");
 
   // Determinism: byte-identical graphs and identical reports but for the timings.
   const std::string onnx1 = read_text(tmp / "t1/model.onnx"), onnx2 = read_text(tmp / "t2/model.onnx");
   REQUIRE(onnx1.size() > 100000);  // 36 packed layers plus the f32 embedding table
-  CHECK_MESSAGE(onnx1 == onnx2, "model.onnx differs between OMP_NUM_THREADS=1 and 2");
+  CHECK_MESSAGE(onnx1 == onnx2, "model.onnx differs between --threads 1 and 2");
   const Json report = quantization_report(tmp / "t1");
   CHECK(without_seconds(report) == without_seconds(quantization_report(tmp / "t2")));
 

@@ -3,7 +3,6 @@
 // bits 2/3/4/8, group sizes 16..per-channel, ragged last groups, f16/f32 scales, symmetric/asymmetric, one row
 // (GEMV) and many (GEMM); thread-count determinism; errors.
 #include <doctest/doctest.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -19,6 +18,7 @@
 #include "edgec/core/quant_layout.hpp"
 #include "qlinear_reference.hpp"
 #include "test_helpers.hpp"
+#include "threads.hpp"
 
 using namespace edgec;
 using namespace edgec::runtime;
@@ -111,11 +111,7 @@ std::vector<float> reference_w8a8(const Quantized& q, const std::vector<float>& 
 }
 
 HostTensor run_threads(const OneNode& node, int threads) {
-  const int previous = omp_get_max_threads();
-  omp_set_num_threads(threads);
-  HostTensor out = node.run().at(0);
-  omp_set_num_threads(previous);
-  return out;
+  return edgec::test::with_threads(threads, [&] { return node.run().at(0); });
 }
 
 }  // namespace

@@ -1,12 +1,12 @@
 // Products must not depend on the thread count: gemm.cpp runs Eigen single-threaded on a fixed partition of
-// the output, so 1 and 2 OpenMP threads give the same bytes (Eigen's own threading did not).
+// the output, so 1 and 2 threads give the same bytes (Eigen's own threading did not).
 #include <doctest/doctest.h>
-#include <omp.h>
 
 #include <cmath>
 #include <cstring>
 
 #include "test_helpers.hpp"
+#include "threads.hpp"
 
 using namespace edgec;
 using namespace edgec::runtime;
@@ -14,13 +14,9 @@ using namespace edgec::runtime::test;
 
 namespace {
 
-// Runs `node` with the given OpenMP thread count, restoring the previous one.
+// Runs `node` on a pool of the given thread count.
 HostTensor run_with_threads(const OneNode& node, int threads) {
-  const int previous = omp_get_max_threads();
-  omp_set_num_threads(threads);
-  HostTensor out = node.run().at(0);
-  omp_set_num_threads(previous);
-  return out;
+  return edgec::test::with_threads(threads, [&] { return node.run().at(0); });
 }
 
 void check_same_bytes(const OneNode& node) {

@@ -2,7 +2,6 @@
 // calibration, every stage in order, the .edgepack artifact (formats/edgepack) with provenance and golden
 // samples, and the accuracy-diff report as JSON and HTML (report/). Verify gates that fail exit with 3 after the
 // artifact and report are written, so a CI job keeps both for inspection.
-#include <omp.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -19,6 +18,7 @@
 #include "compile_checkpoint.hpp"
 #include "compile_metrics.hpp"
 #include "edgec/core/error.hpp"
+#include "edgec/core/parallel.hpp"
 #include "edgec/core/sha256.hpp"
 #include "edgec/formats/edgepack.hpp"
 #include "edgec/formats/load.hpp"
@@ -175,7 +175,13 @@ void run_compile(const CompileArgs& args) {
     return;
   }
   const int threads = args.threads > 0 ? args.threads : recipe.target.threads.value_or(0);
-  if (threads > 0) omp_set_num_threads(threads);
+  // --threads, else the recipe's target.threads, else the command's pool (every CPU).
+  std::optional<ThreadPool> own_pool;
+  std::optional<ParallelScope> own_scope;
+  if (threads > 0 && threads != parallel_threads()) {
+    own_pool.emplace(threads);
+    own_scope.emplace(&*own_pool);
+  }
   // The artifact's folder must be writable before any calibration time is spent.
   const fs::path out = recipe.output.path;
   fs::create_directories(out.parent_path().empty() ? fs::path(".") : out.parent_path());

@@ -1,7 +1,5 @@
 #include "compile_metrics.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -11,6 +9,7 @@
 
 #include "calibration_source.hpp"
 #include "edgec/core/error.hpp"
+#include "edgec/core/parallel.hpp"
 #include "edgec/formats/caption_eval_set.hpp"
 #include "edgec/formats/generation_config.hpp"
 #include "edgec/formats/npy.hpp"
@@ -240,7 +239,7 @@ void measure_end_to_end(const pipeline::Recipe& recipe, const Model& model, cons
   if (data != nullptr && !data->samples.empty()) {
     report::Latency latency;
     latency.samples = 1;
-    latency.threads = omp_get_max_threads();
+    latency.threads = parallel_threads();
     latency.reference_ms = latency_ms(original, data->samples.front().inputs, 3);
     latency.compiled_ms = latency_ms(compiled, data->samples.front().inputs, 3);
     report.latency = latency;

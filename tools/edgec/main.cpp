@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "edgec/core/error.hpp"
+#include "edgec/core/parallel.hpp"
 
 #ifndef EDGEC_VERSION
 #define EDGEC_VERSION "0.1.0"
@@ -22,6 +23,12 @@ int main(int argc, char** argv) {
   edgec::cli::add_eval_command(app, action);
   edgec::cli::add_quantize_command(app, action);
   edgec::cli::add_compile_command(app, action);
+  // Every command takes --threads (compile's own also falls back to the recipe's target.threads).
+  int threads = 0;
+  for (CLI::App* command : app.get_subcommands([](CLI::App*) { return true; }))
+    if (!command->get_option_no_throw("--threads"))
+      command->add_option("--threads", threads, "Threads for the kernels (default: every CPU this process may use)")
+          ->check(CLI::PositiveNumber);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -33,6 +40,9 @@ int main(int argc, char** argv) {
     return edgec::exit_code(edgec::ErrorCategory::usage);
   }
   try {
+    // One pool for the whole command: the kernels, calibration and the quantizers all run on it.
+    edgec::ThreadPool pool(threads);
+    const edgec::ParallelScope scope(&pool);
     action();
     return 0;
   } catch (const edgec::Error& e) {
