@@ -58,12 +58,14 @@ GraphCausalModel::GraphCausalModel(const Graph& graph, bool use_kv_cache)
                                           "' is not a causal language model (needs inputs input_ids, position_ids and output logits)");
 }
 
-HostTensor GraphCausalModel::run(const Executor& executor, const TokenRows& ids, int64_t first_position, bool with_pixels) {
+HostTensor GraphCausalModel::run(const Executor& executor, const TokenRows& ids, int64_t first_position, bool with_pixels,
+                                 Profile* profile) {
   std::map<std::string, HostTensor> feeds{{"input_ids", detail::token_tensor(ids, 0, false)},
                                           {"position_ids", detail::token_tensor(ids, first_position, true)}};
   if (with_pixels) feeds["pixel_values"] = pixels_;
   RunOptions options;
   options.kv_cache = use_kv_cache_ ? &cache_ : nullptr;
+  options.profile = profile;
   last_logits_ = executor.run(feeds, options).at("logits");
   return detail::last_position(last_logits_);
 }
@@ -73,7 +75,7 @@ HostTensor GraphCausalModel::prefill(const TokenRows& prompts, const HostTensor*
   pixels_ = takes_images_ ? *pixel_values : HostTensor{};
   cache_.clear();
   sequences_ = prompts;
-  return run(full_, prompts, 0, takes_images_);
+  return run(full_, prompts, 0, takes_images_, prefill_profile_);
 }
 
 HostTensor GraphCausalModel::decode(std::span<const int64_t> tokens) {
@@ -82,10 +84,10 @@ HostTensor GraphCausalModel::decode(std::span<const int64_t> tokens) {
                                           std::to_string(sequences_.size()) + " rows");
   const auto past = static_cast<int64_t>(sequences_.empty() ? 0 : sequences_[0].size());
   for (size_t b = 0; b < tokens.size(); ++b) sequences_[b].push_back(tokens[b]);
-  if (!use_kv_cache_) return run(full_, sequences_, 0, takes_images_);
+  if (!use_kv_cache_) return run(full_, sequences_, 0, takes_images_, decode_profile_);
   TokenRows step;
   for (const int64_t token : tokens) step.push_back({token});
-  return run(text_, step, past, false);
+  return run(text_, step, past, false, decode_profile_);
 }
 
 }  // namespace edgec::runtime

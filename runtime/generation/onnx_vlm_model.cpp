@@ -28,9 +28,11 @@ OnnxVlmModel::OnnxVlmModel(const Model& model, int64_t image_token_index)
 
 HostTensor OnnxVlmModel::prefill(const TokenRows& prompts, const HostTensor* pixel_values) {
   if (!pixel_values) throw Error(ErrorCategory::input, "generation: the ONNX VLM needs pixel_values");
-  const HostTensor images = vision_.run({{vision_.graph().inputs.at(0).name, *pixel_values}}).begin()->second;
+  RunOptions options;
+  options.profile = prefill_profile_;
+  const HostTensor images = vision_.run({{vision_.graph().inputs.at(0).name, *pixel_values}}, options).begin()->second;
   const HostTensor ids = detail::token_tensor(prompts, 0, false);
-  const HostTensor tokens = embed_.run({{embed_.graph().inputs.at(0).name, ids}}).begin()->second;
+  const HostTensor tokens = embed_.run({{embed_.graph().inputs.at(0).name, ids}}, options).begin()->second;
   if (tokens.rank() != 3 || images.rank() != 3 || images.dims()[2] != tokens.dims()[2])
     throw Error(ErrorCategory::input, "generation: image embeddings " + describe(images) + " do not fit token embeddings " + describe(tokens));
   batch_ = tokens.dims()[0];
@@ -52,14 +54,16 @@ HostTensor OnnxVlmModel::prefill(const TokenRows& prompts, const HostTensor* pix
     }
   if (next != available)
     throw Error(ErrorCategory::input, "generation: " + std::to_string(next) + " <image> tokens but " + std::to_string(available) + " image feature rows");
-  return run_decoder();
+  return run_decoder(prefill_profile_);
 }
 
 HostTensor OnnxVlmModel::decode(std::span<const int64_t> tokens) {
   if (static_cast<int64_t>(tokens.size()) != batch_)
     throw Error(ErrorCategory::input, "generation: decode got " + std::to_string(tokens.size()) + " tokens for " + std::to_string(batch_) + " rows");
   const HostTensor ids = HostTensor::from_values<int64_t>(DType::i64, {batch_, 1}, std::span<const int64_t>(tokens));
-  const HostTensor embedded = embed_.run({{embed_.graph().inputs.at(0).name, ids}}).begin()->second;
+  RunOptions options;
+  options.profile = decode_profile_;
+  const HostTensor embedded = embed_.run({{embed_.graph().inputs.at(0).name, ids}}, options).begin()->second;
   if (length_ == capacity_) {  // grow: rows keep their own stride
     const int64_t grown = capacity_ * 2;
     std::vector<float> bigger(static_cast<size_t>(batch_ * grown * width_), 0.0f);
@@ -71,10 +75,10 @@ HostTensor OnnxVlmModel::decode(std::span<const int64_t> tokens) {
   for (int64_t b = 0; b < batch_; ++b)
     std::memcpy(embeds_.data() + (b * capacity_ + length_) * width_, embedded.data<float>() + b * width_, static_cast<size_t>(width_) * sizeof(float));
   ++length_;
-  return run_decoder();
+  return run_decoder(decode_profile_);
 }
 
-HostTensor OnnxVlmModel::run_decoder() {
+HostTensor OnnxVlmModel::run_decoder(Profile* profile) {
   HostTensor sequence = HostTensor::empty(DType::f32, {batch_, length_, width_});
   for (int64_t b = 0; b < batch_; ++b)
     std::memcpy(sequence.mutable_data<float>() + b * length_ * width_, embeds_.data() + b * capacity_ * width_,
@@ -82,8 +86,11 @@ HostTensor OnnxVlmModel::run_decoder() {
   std::vector<int64_t> positions;
   for (int64_t b = 0; b < batch_; ++b)
     for (int64_t s = 0; s < length_; ++s) positions.push_back(s);
+  RunOptions options;
+  options.profile = profile;
   const auto out = decoder_.run({{"inputs_embeds", sequence},
-                                 {"position_ids", HostTensor::from_values<int64_t>(DType::i64, {batch_, length_}, positions)}});
+                                 {"position_ids", HostTensor::from_values<int64_t>(DType::i64, {batch_, length_}, positions)}},
+                                options);
   return detail::last_position(out.at("logits"));
 }
 

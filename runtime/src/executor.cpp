@@ -1,6 +1,7 @@
 #include "edgec/runtime/executor.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #include "edgec/core/error.hpp"
@@ -99,6 +100,8 @@ int Executor::slot_of(const std::string& name) const {
 
 std::map<std::string, HostTensor> Executor::run(const std::map<std::string, HostTensor>& inputs,
                                                 const RunOptions& options) const {
+  using Clock = std::chrono::steady_clock;
+  const auto run_start = Clock::now();
   std::vector<HostTensor> values = initializer_values_;
   for (const auto& [name, tensor] : inputs) {
     const int index = slot_of(name);
@@ -144,6 +147,7 @@ std::map<std::string, HostTensor> Executor::run(const std::map<std::string, Host
     if (!observers_.empty())
       for (Observer* observer : observers_) observer->before_node(*step.node, args);
     std::vector<HostTensor> results;
+    const auto kernel_start = options.profile ? Clock::now() : Clock::time_point{};
     try {
       results = step.kernel->run(ctx);
     } catch (const Error& error) {
@@ -153,6 +157,9 @@ std::map<std::string, HostTensor> Executor::run(const std::map<std::string, Host
       throw Error(error.category(), "runtime: node " + label(*step.node, i) + " (" + step.node->qualified_op() +
                                         "): " + message);
     }
+    if (options.profile)
+      options.profile->add_node(step.node->name.empty() ? label(*step.node, i) : step.node->name, *step.node,
+                                std::chrono::duration<double, std::milli>(Clock::now() - kernel_start).count());
     if (results.size() != step.outputs.size())
       throw Error(ErrorCategory::internal, "runtime: kernel for node '" + step.node->name + "' returned " +
                                                std::to_string(results.size()) + " outputs, node has " +
@@ -178,6 +185,7 @@ std::map<std::string, HostTensor> Executor::run(const std::map<std::string, Host
       throw Error(ErrorCategory::input, "runtime: graph '" + graph_.name + "' value '" + name + "' was never computed");
     out[name] = value;
   }
+  if (options.profile) options.profile->add_run(std::chrono::duration<double, std::milli>(Clock::now() - run_start).count());
   return out;
 }
 

@@ -18,6 +18,7 @@
 #include "edgec/runtime/generation.hpp"
 #include "edgec/runtime/tokenizers.hpp"
 #include "golden_check.hpp"
+#include "profile_report.hpp"
 #include "tensor_files.hpp"
 
 namespace edgec::cli {
@@ -39,9 +40,17 @@ struct RunArgs {
   bool no_kv_cache = false;
   bool json = false;
   bool golden = false;
+  bool profile = false;
+  int64_t repeat = 1;
 };
 
 double ms_since(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
+
+std::string format_ms(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", value);
+  return text;
+}
 
 // Text for generated ids when a tokenizer is known: --tokenizer, else the first of tok512.bin / tokenizer.bin /
 // vocab.txt among the model's side files (carried by an artifact, or beside the model).
@@ -90,6 +99,8 @@ void run_generation(const RunArgs& args, const Model& model, double load_ms) {
   options.max_new_tokens = args.generate >= 0 ? args.generate : config.max_new_tokens.value_or(32);
   options.stop_tokens = config.eos_token_ids;
   options.sampling = {args.temperature, args.top_k, args.top_p, args.seed};
+  runtime::Profile prefill_profile, decode_profile;
+  if (args.profile) lm->set_profiles(&prefill_profile, &decode_profile);
   const auto result = runtime::generate(*lm, {prompt}, pixels.defined() ? &pixels : nullptr, options);
   const auto& tokens = result.tokens.at(0);
   const auto text = decode_text(args, side, prompt, tokens, options.stop_tokens);
@@ -112,6 +123,7 @@ void run_generation(const RunArgs& args, const Model& model, double load_ms) {
                   {"decode_ms", t.decode_ms},
                   {"total_ms", load_ms + t.prefill_ms + decode_total}}}};
     if (args.image_index >= 0) report["image_index"] = args.image_index;
+    if (args.profile) report["profile"] = {{"prefill", profile_json(prefill_profile)}, {"decode", profile_json(decode_profile)}};
     std::cout << report.dump(2) << '\n';
     return;
   }
@@ -119,6 +131,10 @@ void run_generation(const RunArgs& args, const Model& model, double load_ms) {
   else {
     for (size_t i = 0; i < tokens.size(); ++i) std::cout << (i ? " " : "") << tokens[i];
     std::cout << '\n';
+  }
+  if (args.profile) {
+    print_profile(std::cout, "profile of the prefill (" + std::to_string(prompt.size()) + " prompt tokens)", prefill_profile);
+    print_profile(std::cout, "profile of " + std::to_string(t.decode_ms.size()) + " decode steps", decode_profile);
   }
 }
 
@@ -158,20 +174,42 @@ void run_graph(const RunArgs& args, const Model& model, double load_ms) {
   for (const auto& [name, file] : output_files)
     if (std::find(options.outputs.begin(), options.outputs.end(), name) == options.outputs.end()) options.outputs.push_back(name);
   const runtime::Executor executor(graph);
-  const auto start = Clock::now();
-  const auto results = executor.run(feeds, options);
-  const double run_ms = ms_since(start);
+  runtime::Profile profile;
+  if (args.profile) options.profile = &profile;
+  // --repeat N: the first run's outputs are kept; run_ms is the median of the N runs (a warm-up run comes first
+  // when N > 1, so weights are paged in and buffers allocated).
+  if (args.repeat > 1) {
+    runtime::RunOptions warm = options;
+    warm.profile = nullptr;
+    (void)executor.run(feeds, warm);
+  }
+  std::map<std::string, runtime::HostTensor> results;
+  std::vector<double> times;
+  for (int64_t r = 0; r < args.repeat; ++r) {
+    const auto start = Clock::now();
+    auto outputs = executor.run(feeds, options);
+    times.push_back(ms_since(start));
+    if (r == 0) results = std::move(outputs);
+  }
+  std::vector<double> sorted = times;
+  std::sort(sorted.begin(), sorted.end());
+  const double run_ms = sorted[sorted.size() / 2];
   for (const auto& [name, file] : output_files) write_npy(file, results.at(name));
   if (args.json) {
     Json outputs = Json::array();
     for (const auto& [name, tensor] : results)
       outputs.push_back({{"name", name}, {"dtype", std::string(dtype_name(tensor.dtype()))}, {"shape", tensor.dims()},
                          {"file", output_files.count(name) ? Json(output_files.at(name)) : Json(nullptr)}});
-    std::cout << Json{{"model", args.model}, {"outputs", outputs}, {"timings", {{"load_ms", load_ms}, {"run_ms", run_ms}}}}.dump(2) << '\n';
+    Json report{{"model", args.model}, {"outputs", outputs}, {"timings", {{"load_ms", load_ms}, {"run_ms", run_ms}}}};
+    if (args.repeat > 1) report["timings"]["run_ms_all"] = times;
+    if (args.profile) report["profile"] = profile_json(profile);
+    std::cout << report.dump(2) << '\n';
     return;
   }
   for (const auto& [name, tensor] : results)
     if (!output_files.count(name)) print_tensor(name, tensor);
+  if (args.repeat > 1) std::cout << "run: median " << format_ms(run_ms) << " ms of " << args.repeat << " runs (after a warm-up run)\n";
+  if (args.profile) print_profile(std::cout, "profile (" + std::to_string(args.repeat) + (args.repeat == 1 ? " run)" : " runs)"), profile);
 }
 
 std::string format_number(double value) {
@@ -231,6 +269,11 @@ void add_run_command(CLI::App& app, Action& action) {
   command->add_option("--tokenizer", args->tokenizer,
                       "tok512.bin (llama2.c) or vocab.txt; default: carried by the artifact, or found next to the model");
   command->add_flag("--json", args->json, "Machine-readable output with timings");
+  command->add_flag("--profile", args->profile,
+                    "Time every node: per-op and per-node totals after the outputs (with --json: a \"profile\" object); "
+                    "with --generate, the prefill and the decode steps apart");
+  command->add_option("--repeat", args->repeat, "Run the graph N times after a warm-up run and report the median time (plain runs)")
+      ->check(CLI::PositiveNumber);
   command->add_flag("--golden", args->golden,
                     "Replay an .edgepack's golden samples and check every output within its tolerance (exit 3 when one is not reproduced)");
   command->callback([&action, args] {

@@ -12,6 +12,7 @@
 #include "edgec/runtime/kv_cache.hpp"
 #include "edgec/runtime/observer.hpp"
 #include "edgec/runtime/op_registry.hpp"
+#include "edgec/runtime/profile.hpp"
 
 namespace edgec::runtime {
 
@@ -31,6 +32,8 @@ struct RunOptions {
   // Not owned. When set, causal edgec.Attention nodes append to it and attend over the cached tokens too
   // (generation: prefill, then one token per run). See kv_cache.hpp.
   KvCache* kv_cache = nullptr;
+  // Not owned. When set, every kernel's wall time is added to it (per node and per op), and the run's.
+  Profile* profile = nullptr;
 };
 
 class Executor {

@@ -41,6 +41,16 @@ class CausalModel {
   virtual HostTensor decode(std::span<const int64_t> tokens) = 0;
   // Whether the model needs pixel_values.
   virtual bool takes_images() const = 0;
+
+  // Optional (not owned, nullptr = off): the kernels' time of prefill runs and of decode runs is added to these.
+  void set_profiles(Profile* prefill, Profile* decode) {
+    prefill_profile_ = prefill;
+    decode_profile_ = decode;
+  }
+
+ protected:
+  Profile* prefill_profile_ = nullptr;
+  Profile* decode_profile_ = nullptr;
 };
 
 class GraphCausalModel final : public CausalModel {
@@ -56,7 +66,7 @@ class GraphCausalModel final : public CausalModel {
   const KvCache& cache() const { return cache_; }
 
  private:
-  HostTensor run(const Executor& executor, const TokenRows& ids, int64_t first_position, bool with_pixels);
+  HostTensor run(const Executor& executor, const TokenRows& ids, int64_t first_position, bool with_pixels, Profile* profile);
   const Graph& graph_;
   Graph decode_graph_;  // language model only (LLaVA's merge bypassed, vision tower pruned)
   bool use_kv_cache_;
@@ -79,7 +89,7 @@ class OnnxVlmModel final : public CausalModel {
   bool takes_images() const override { return true; }
 
  private:
-  HostTensor run_decoder();
+  HostTensor run_decoder(Profile* profile);
   int64_t image_token_;
   Executor vision_;
   Executor embed_;
