@@ -35,9 +35,10 @@ constexpr int64_t kN = 4096, kK = 4096, kGemmRows = 64;
 
 struct Variant {
   std::string name;
-  int bits = 0;            // 0: f32 edgec.Linear
+  int bits = 0;            // 0: edgec.Linear with a `linear_dtype` weight
   int64_t group_size = 0;
   std::string activations = "float";
+  DType linear_dtype = DType::f32;
 };
 
 uint64_t next_random(uint64_t& state) {
@@ -95,7 +96,18 @@ std::unique_ptr<Layer> make_layer(const Variant& v, uint64_t seed) {
   if (v.bits == 0) {
     node.op = "Linear";
     node.inputs = {"x", "w"};
-    g.initializers["w"] = Tensor::owning(DType::f32, {kN, kK}, random_floats(static_cast<size_t>(kN * kK), seed, -0.05f, 0.05f, false));
+    auto values = random_floats(static_cast<size_t>(kN * kK), seed, -0.05f, 0.05f, false);
+    if (v.linear_dtype != DType::f32) {  // 16-bit copies of the same values
+      std::vector<std::byte> half(values.size() / 2);
+      for (size_t i = 0; i < half.size() / 2; ++i) {
+        float f;
+        std::memcpy(&f, values.data() + 4 * i, 4);
+        const uint16_t h = v.linear_dtype == DType::bf16 ? f32_to_bf16(f) : f32_to_f16(f);
+        std::memcpy(half.data() + 2 * i, &h, 2);
+      }
+      values = std::move(half);
+    }
+    g.initializers["w"] = Tensor::owning(v.linear_dtype, {kN, kK}, std::move(values));
   } else {
     const QuantLayout layout{v.bits, v.group_size, kN, kK, false};
     node.op = "QLinear";
@@ -177,6 +189,8 @@ int main(int argc, char** argv) {
 
   const std::vector<Variant> variants{
       {"f32 (edgec.Linear)", 0, 0, "float"},
+      {"bf16 (edgec.Linear)", 0, 0, "float", DType::bf16},
+      {"f16 (edgec.Linear)", 0, 0, "float", DType::f16},
       {"W8A16 g128", 8, 128, "float"},
       {"W4A16 g128", 4, 128, "float"},
       {"W4A16 g32", 4, 32, "float"},
@@ -186,16 +200,16 @@ int main(int argc, char** argv) {
   const HostTensor x1 = activations(1), x64 = activations(kGemmRows);
   std::vector<Row> rows;
   for (const Variant& v : variants) {
-    if (!only.empty() && v.name.find(only) == std::string::npos && v.bits != 0) continue;
+    if (!only.empty() && v.name.find(only) == std::string::npos && v.name.rfind("f32", 0) != 0) continue;
     // Enough copies that the weights do not stay in cache between calls.
     std::vector<std::unique_ptr<Layer>> layers;
     layers.push_back(make_layer(v, 1));
     const double mib = static_cast<double>(layers[0]->weight_bytes) / (1024.0 * 1024.0);
     const auto copies = static_cast<size_t>(std::clamp(footprint_mib / mib, 1.0, 64.0));
     while (layers.size() < copies) layers.push_back(make_layer(v, layers.size() + 1));
-    for (const std::string& isa : v.bits == 0 ? std::vector<std::string>{""} : isas) {
+    for (const std::string& isa : isas) {
       if (!isa.empty()) setenv("EDGEC_ISA", isa.c_str(), 1);
-      Row row{v.name, v.bits == 0 ? "eigen" : isa.empty() ? (std::getenv("EDGEC_ISA") ? std::getenv("EDGEC_ISA") : "best") : isa, mib};
+      Row row{v.name, isa.empty() ? (std::getenv("EDGEC_ISA") ? std::getenv("EDGEC_ISA") : "best") : isa, mib};
       for (const int threads : thread_counts) {
         const int t = std::min(threads, 2) - 1;
         ThreadPool pool(threads);

@@ -1,14 +1,18 @@
 // The high-level "edgec"-domain ops the Hugging Face importers emit (docs/ir-ops.md): Linear, Embedding,
 // RMSNorm, LayerNorm, activations and the token plumbing of vision towers and LLaVA. Activations are f32;
-// weights may be f32, f16, bf16 or f64 and are widened to f32 (f32 weights are used in place).
+// weights may be f32, f16, bf16 or f64. Linear and Embedding read f32, bf16 and f16 weights where they are (a mapped
+// checkpoint stays mapped: 16-bit weights are widened a block at a time inside the product, an embedding table one
+// row per token); other ops widen small weights (norms, biases) per call.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "edgec/core/error.hpp"
+#include "kernels/cpu_isa.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/kernel_util.hpp"
 #include "kernels/registration.hpp"
+#include "kernels/sgemm.hpp"
 
 namespace edgec::runtime::detail {
 namespace {
@@ -25,36 +29,71 @@ HostTensor f32_weight(const KernelContext& ctx, size_t index) {
   return cast_tensor(ctx, w, DType::f32);
 }
 
-// y = x W^T + b with W [out, in]; one GEMM over all rows of x.
+bool is_16bit_float(DType dtype) { return dtype == DType::bf16 || dtype == DType::f16; }
+
+// y = x W^T + b with W [out, in]: f32, bf16 and f16 weights are read in place (sgemm.hpp: GEMV kernels for a few
+// rows, the product as y^T = W x^T otherwise); f64 weights are widened.
 std::vector<HostTensor> run_linear(const KernelContext& ctx) {
   const HostTensor& x = f32_activation(ctx, 0);
-  const HostTensor weight = f32_weight(ctx, 1);
-  if (weight.rank() != 2 || x.rank() < 1 || x.dims().back() != weight.dims()[1])
-    ctx.fail("cannot apply weight " + describe(weight) + " to " + describe(x));
-  const int64_t out_features = weight.dims()[0], in_features = weight.dims()[1];
+  const HostTensor& stored = ctx.input(1);
+  if (!dtype_is_float(stored.dtype())) ctx.fail("weight input 1 must be floating point, got " + describe(stored));
+  if (stored.rank() != 2 || x.rank() < 1 || x.dims().back() != stored.dims()[1])
+    ctx.fail("cannot apply weight " + describe(stored) + " to " + describe(x));
+  const int64_t out_features = stored.dims()[0], in_features = stored.dims()[1];
   const int64_t rows = in_features ? x.elements() / in_features : 0;
+  HostTensor bias;
+  if (ctx.has_input(2)) {
+    bias = f32_weight(ctx, 2);
+    if (bias.elements() != out_features) ctx.fail("bias " + describe(bias) + " does not have " + std::to_string(out_features) + " elements");
+  }
   if (ctx.observed()) ctx.notify_linear_input(x);
   std::vector<int64_t> dims = x.dims();
   dims.back() = out_features;
   HostTensor y = HostTensor::empty(DType::f32, dims);
   float* py = y.mutable_data<float>();
-  gemm<float>(rows, out_features, in_features, x.data<float>(), in_features, weight.data<float>(), in_features, true, py,
-              out_features);
-  if (ctx.has_input(2)) {
-    const HostTensor bias = f32_weight(ctx, 2);
-    if (bias.elements() != out_features) ctx.fail("bias " + describe(bias) + " does not have " + std::to_string(out_features) + " elements");
-    const float* pb = bias.data<float>();
-    parallel_for(rows, out_features, [&](int64_t r) {
-      for (int64_t o = 0; o < out_features; ++o) py[r * out_features + o] += pb[o];
-    });
+  const float* pb = bias.defined() ? bias.data<float>() : nullptr;
+  const Isa isa = isa_limit();
+  const bool half = is_16bit_float(stored.dtype());
+  const auto* half_bits = half ? reinterpret_cast<const uint16_t*>(stored.raw()) : nullptr;
+  if (in_features == 0) {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t o = 0; o < out_features; ++o) py[r * out_features + o] = pb ? pb[o] : 0.0f;
+  } else if ((stored.dtype() == DType::f32 || half) && rows <= sgemm::kGemvRows && sgemm::gemv_supported(isa)) {
+    sgemm::gemv(rows, out_features, in_features, x.data<float>(), half ? nullptr : stored.data<float>(), half_bits,
+                stored.dtype() == DType::bf16, pb, py, isa);
+  } else if (half) {
+    sgemm::linear(rows, out_features, in_features, x.data<float>(), sgemm::HalfRows(half_bits, in_features, stored.dtype() == DType::bf16, isa),
+                  pb, py, isa);
+  } else {
+    const HostTensor weight = f32_weight(ctx, 1);
+    sgemm::linear(rows, out_features, in_features, x.data<float>(), sgemm::F32Rows(weight.data<float>(), in_features), pb, py, isa);
   }
   if (ctx.observed()) ctx.notify_linear_output(y);
   return {y};
 }
 
+// Row `id` of an embedding table as f32: one row is read (and widened), not the table.
+void copy_row(const HostTensor& table, int64_t id, int64_t width, float* out) {
+  const size_t offset = static_cast<size_t>(id * width);
+  switch (table.dtype()) {
+    case DType::f32: std::memcpy(out, table.raw() + offset * 4, static_cast<size_t>(width) * 4); return;
+    case DType::bf16: case DType::f16: {
+      const auto* bits = reinterpret_cast<const uint16_t*>(table.raw()) + offset;
+      for (int64_t i = 0; i < width; ++i) out[i] = table.dtype() == DType::bf16 ? bf16_to_f32(bits[i]) : f16_to_f32(bits[i]);
+      return;
+    }
+    default: {
+      const auto* values = reinterpret_cast<const double*>(table.raw()) + offset;  // f64 (checked by the caller)
+      for (int64_t i = 0; i < width; ++i) out[i] = static_cast<float>(values[i]);
+    }
+  }
+}
+
 std::vector<HostTensor> run_embedding(const KernelContext& ctx) {
   const auto ids = input_i64(ctx, 0);
-  const HostTensor table = f32_weight(ctx, 1);
+  const HostTensor& table = ctx.input(1);
+  if (table.dtype() != DType::f32 && table.dtype() != DType::f64 && !is_16bit_float(table.dtype()))
+    ctx.fail("table must be f32, f16, bf16 or f64, got " + describe(table));
   if (table.rank() != 2) ctx.fail("table must be [V, D], got " + describe(table));
   const int64_t vocab = table.dims()[0], width = table.dims()[1];
   std::vector<int64_t> dims = ctx.input(0).dims();
@@ -63,8 +102,7 @@ std::vector<HostTensor> run_embedding(const KernelContext& ctx) {
   for (size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] < 0 || ids[i] >= vocab)
       ctx.fail("token id " + std::to_string(ids[i]) + " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
-    std::memcpy(y.mutable_data<float>() + static_cast<int64_t>(i) * width, table.data<float>() + ids[i] * width,
-                static_cast<size_t>(width) * sizeof(float));
+    copy_row(table, ids[i], width, y.mutable_data<float>() + static_cast<int64_t>(i) * width);
   }
   return {y};
 }

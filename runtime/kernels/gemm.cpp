@@ -10,6 +10,8 @@
 #include <Eigen/Core>
 
 #include "edgec/core/parallel.hpp"
+#include "kernels/cpu_isa.hpp"
+#include "kernels/sgemm.hpp"
 
 #ifndef EIGEN_DONT_PARALLELIZE
 #error "gemm.cpp relies on Eigen being single-threaded (EIGEN_DONT_PARALLELIZE)"
@@ -46,10 +48,37 @@ void gemm_tile(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T
 
 }  // namespace
 
+// f32 on a SIMD path: edgec's own kernels (sgemm.hpp). A product with B stored transposed and fewer rows than
+// columns (a linear layer: activations x W^T) runs as C^T = B A^T, so the large operand is read in its stored order.
+bool sgemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, bool b_transposed,
+               float* c, int64_t ldc, bool accumulate, bool a_transposed) {
+  const Isa isa = isa_limit();
+  if (isa == Isa::portable) return false;
+  sgemm::Output out;
+  out.c = c;
+  out.ldc = ldc;
+  out.accumulate = accumulate;
+  if (!a_transposed && b_transposed && m < n) {
+    out.transposed = true;
+    sgemm::multiply(n, m, k, sgemm::F32Rows(b, ldb), sgemm::F32ColsTransposed(a, lda), out, isa);
+    return true;
+  }
+  const sgemm::F32Rows rows(a, lda);
+  const sgemm::F32RowsTransposed rows_t(a, lda);
+  const sgemm::F32Cols cols(b, ldb);
+  const sgemm::F32ColsTransposed cols_t(b, ldb);
+  sgemm::multiply(m, n, k, a_transposed ? static_cast<const sgemm::RowOperand&>(rows_t) : rows,
+                  b_transposed ? static_cast<const sgemm::ColOperand&>(cols_t) : cols, out, isa);
+  return true;
+}
+
 template <class T>
 void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb, bool b_transposed,
           T* c, int64_t ldc, bool accumulate, bool a_transposed) {
   if (m == 0 || n == 0) return;
+  if constexpr (std::is_same_v<T, float>) {
+    if (sgemm_f32(m, n, k, a, lda, b, ldb, b_transposed, c, ldc, accumulate, a_transposed)) return;
+  }
   if (k == 0) {
     if (!accumulate)
       for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T{0});

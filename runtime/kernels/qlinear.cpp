@@ -18,6 +18,7 @@
 #include "edgec/core/error.hpp"
 #include "edgec/core/parallel.hpp"
 #include "edgec/core/quant_layout.hpp"
+#include "kernels/cpu_isa.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/kernel_util.hpp"
 #include "kernels/qlinear_driver.hpp"
@@ -70,46 +71,6 @@ std::string read_attrs(const Node& node, Attrs& out) {
   if (out.activations != Activations::f32 && out.bits != 8)
     return "activations='" + activations + "' requires bits=8, got bits=" + std::to_string(out.bits);
   return {};
-}
-
-// ---- code path selection -------------------------------------------------------------------------------------
-
-enum class Isa { portable = 0, avx2 = 1, avx512 = 2 };
-
-struct CpuFeatures {
-  bool avx2 = false;    // AVX2 + FMA + F16C
-  bool avx512 = false;  // AVX-512 F, BW, VL, DQ (+ the AVX2 set)
-  bool vnni = false;    // AVX-512 VNNI
-};
-
-const CpuFeatures& cpu_features() {
-  static const CpuFeatures features = [] {
-    CpuFeatures f;
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    f.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-    f.avx512 = f.avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-    f.vnni = f.avx512 && __builtin_cpu_supports("avx512vnni");
-#endif
-    return f;
-  }();
-  return features;
-}
-
-// The best path the CPU has, capped by EDGEC_ISA (portable | avx2 | avx512; unset or "auto": no cap).
-Isa isa_limit(const KernelContext& ctx) {
-  const CpuFeatures& cpu = cpu_features();
-  Isa best = cpu.avx512 ? Isa::avx512 : cpu.avx2 ? Isa::avx2 : Isa::portable;
-  const char* env = std::getenv("EDGEC_ISA");
-  if (!env || !*env) return best;
-  const std::string value = env;
-  Isa cap = Isa::avx512;
-  if (value == "portable") cap = Isa::portable;
-  else if (value == "avx2") cap = Isa::avx2;
-  else if (value == "avx512" || value == "auto") cap = Isa::avx512;
-  else ctx.fail("EDGEC_ISA='" + value + "' is not one of portable, avx2, avx512, auto");
-  return std::min(best, cap);
 }
 
 // ---- portable paths -------------------------------------------------------------------------------------------
@@ -279,7 +240,7 @@ void for_channel_blocks(int64_t n, int64_t work_per_channel, size_t scratch_floa
     for (int64_t b = first; b < last; ++b) body(b * kChannelBlock, std::min(n, (b + 1) * kChannelBlock), mine.get());
   };
   if (!parallel) return run_blocks(0, blocks, 0);
-  parallel_chunks(blocks, 1, run_blocks);
+  parallel_chunks(blocks, 4, run_blocks);
 }
 
 // x with each full step of `step` columns reordered as the SIMD kernels read it (qlinear_kernels.hpp).
@@ -480,7 +441,7 @@ std::vector<float> dequantize(const Weights& w) {
 
 void compute(const KernelContext& ctx, const Operands& op, const Weights& w, const float* x, int64_t rows, float* y) {
   if (rows <= 0 || w.n <= 0) return;
-  const Isa isa = isa_limit(ctx);
+  const Isa isa = isa_limit();
   if (!op.int8_activations) run_weight_only(w, isa, x, rows, y);
   else run_w8a8(ctx, w, isa, x, rows, op.static_scale, y);
 }
