@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstring>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "edgec/core/error.hpp"
 #include "edgec/formats/onnx.hpp"
@@ -28,9 +30,33 @@ struct Overloaded : F... {
 template <class... F>
 Overloaded(F...) -> Overloaded<F...>;
 
+// Initializers' bytes collected for the external data file: (offset, tensor) in file order.
+struct ExternalBlob {
+  std::string location;  // the data file's name, relative to the model's folder
+  uint64_t min_bytes = 0;
+  uint64_t size = 0;
+  std::vector<std::pair<uint64_t, Tensor>> tensors;
+
+  // Appends `tensor` at the next 64-byte boundary and points `proto` at it.
+  void add(const Tensor& tensor, onnx::TensorProto& proto) {
+    const uint64_t offset = (size + 63) / 64 * 64;
+    const uint64_t length = tensor.bytes().size();
+    proto.set_data_location(onnx::TensorProto::EXTERNAL);
+    const std::pair<const char*, std::string> entries[] = {
+        {"location", location}, {"offset", std::to_string(offset)}, {"length", std::to_string(length)}};
+    for (const auto& [key, value] : entries) {
+      auto& entry = *proto.add_external_data();
+      entry.set_key(key);
+      entry.set_value(value);
+    }
+    tensors.emplace_back(offset, tensor);
+    size = offset + length;
+  }
+};
+
 class GraphExporter {
  public:
-  explicit GraphExporter(std::string where) : where_(std::move(where)) {}
+  explicit GraphExporter(std::string where, ExternalBlob* external = nullptr) : where_(std::move(where)), external_(external) {}
 
   void graph(const Graph& graph, onnx::GraphProto& proto, int depth) {
     if (depth > kMaxNesting)
@@ -42,7 +68,10 @@ class GraphExporter {
     for (const auto& [name, tensor] : graph.initializers) {
       auto& out = *proto.add_initializer();
       out.set_name(name);
-      export_tensor(tensor, out, where_ + ": initializer " + quote_name(name));
+      // Only the top-level graph's initializers go external (subgraph tensors are small and rare).
+      const bool external = external_ && depth == 0 && tensor.dtype() != DType::string && tensor.bytes().size() >= external_->min_bytes;
+      export_tensor(tensor, out, where_ + ": initializer " + quote_name(name), !external);
+      if (external) external_->add(tensor, out);
     }
     for (const auto& node : graph.nodes) this->node(node, *proto.add_node(), depth);
   }
@@ -140,6 +169,7 @@ class GraphExporter {
   }
 
   std::string where_;
+  ExternalBlob* external_;
 };
 
 // Owns the temporary file until commit(): on any failure the destructor closes and removes it.
@@ -179,9 +209,40 @@ class AtomicFile {
   bool committed_ = false;
 };
 
+void write_all(AtomicFile& file, const std::byte* data, size_t size) {
+  while (size > 0) {
+    const ssize_t written = ::write(file.fd(), data, size);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      file.fail("cannot write");
+    }
+    data += written;
+    size -= static_cast<size_t>(written);
+  }
+}
+
+void write_external(const ExternalBlob& blob, const fs::path& path) {
+  AtomicFile file(path);
+  uint64_t at = 0;
+  const std::byte zeros[64] = {};
+  for (const auto& [offset, tensor] : blob.tensors) {
+    write_all(file, zeros, static_cast<size_t>(offset - at));
+    const auto bytes = tensor.bytes();
+    write_all(file, bytes.data(), bytes.size());
+    at = offset + bytes.size();
+  }
+  file.commit();
+}
+
+uint64_t initializer_bytes(const Graph& graph) {
+  uint64_t total = 0;
+  for (const auto& [name, tensor] : graph.initializers) total += tensor.bytes().size();
+  return total;
+}
+
 }  // namespace
 
-void export_onnx(const Graph& graph, const fs::path& out) {
+void export_onnx(const Graph& graph, const fs::path& out, const OnnxExportOptions& options) {
   const std::string where = out.string();
   onnx::ModelProto model;
   model.set_ir_version(8);
@@ -198,13 +259,17 @@ void export_onnx(const Graph& graph, const fs::path& out) {
     opset.set_domain(domain);
     opset.set_version(version);
   }
-  GraphExporter(where).graph(graph, *model.mutable_graph(), 0);
+  const bool external = options.external == ExternalData::always ||
+                        (options.external == ExternalData::automatic && initializer_bytes(graph) >= kAutoExternalBytes);
+  ExternalBlob blob{out.filename().string() + ".data", options.external_min_bytes, 0, {}};
+  GraphExporter(where, external ? &blob : nullptr).graph(graph, *model.mutable_graph(), 0);
 
   const size_t size = model.ByteSizeLong();
   if (size > static_cast<size_t>(INT_MAX))
     throw_input_error(where, "the model is " + std::to_string(size) +
-                                 " bytes, over protobuf's 2 GiB limit for one message (external data export is not "
-                                 "supported yet)");
+                                 " bytes, over protobuf's 2 GiB limit for one message (export its weights as external data)");
+  const fs::path data_path = out.parent_path() / blob.location;
+  if (!blob.tensors.empty()) write_external(blob, data_path);
   AtomicFile file(out);
   {
     google::protobuf::io::FileOutputStream stream(file.fd());

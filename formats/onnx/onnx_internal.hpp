@@ -48,7 +48,8 @@ Tensor import_tensor(onnx::TensorProto& proto, ImportContext& ctx, const std::st
 Tensor import_external_tensor(const onnx::TensorProto& proto, ImportContext& ctx, const std::string& field,
                               DType dtype, std::vector<int64_t> dims, uint64_t needed, const std::string& desc);
 // Tensor -> TensorProto with the data inline (raw_data, or string_data for strings).
-void export_tensor(const Tensor& tensor, onnx::TensorProto& proto, const std::string& where);
+// `with_data` false: type and dims only (the caller points the tensor at external data).
+void export_tensor(const Tensor& tensor, onnx::TensorProto& proto, const std::string& where, bool with_data = true);
 
 // TypeProto <-> ValueType. Nested kinds (a sequence of optional tensors, ...) keep the innermost tensor's
 // element type and shape.

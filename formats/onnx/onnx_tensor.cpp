@@ -214,12 +214,13 @@ Tensor import_tensor(onnx::TensorProto& p, ImportContext& ctx, const std::string
   return Tensor::owning(*dtype, std::move(dims), std::move(bytes));
 }
 
-void export_tensor(const Tensor& tensor, onnx::TensorProto& proto, const std::string& where) {
+void export_tensor(const Tensor& tensor, onnx::TensorProto& proto, const std::string& where, bool with_data) {
   const int32_t data_type = dtype_to_onnx(tensor.dtype());
   if (data_type == 0) throw_input_error(where, "cannot export a tensor without an element type");
   proto.set_data_type(data_type);
   for (const int64_t dim : tensor.dims()) proto.add_dims(dim);
   const auto bytes = tensor.bytes();
+  if (!with_data) return;
   if (tensor.dtype() != DType::string) {
     proto.set_raw_data(bytes.empty() ? std::string() : std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
     return;

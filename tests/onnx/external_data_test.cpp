@@ -112,3 +112,41 @@ TEST_CASE("external data ranges are checked against the file and against dtype x
   test::write_model(dir / "both.onnx", both);
   CHECK(test::import_error(dir / "both.onnx").find("also inline data") != std::string::npos);
 }
+
+TEST_CASE("export_onnx with external data: 64-byte aligned offsets, small tensors inline, re-imported as mapped views") {
+  test::TempDir dir("external_export");
+  Graph g;
+  g.name = "g";
+  g.inputs.push_back(ValueInfo{"x", {}});
+  g.outputs.push_back(ValueInfo{"y", {}});
+  std::vector<std::byte> big(3000), odd(1027), small(8);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::byte>(i * 7);
+  for (size_t i = 0; i < odd.size(); ++i) odd[i] = static_cast<std::byte>(i * 13 + 1);
+  g.initializers["a_big"] = Tensor::owning(DType::f32, {750}, big);
+  g.initializers["b_odd"] = Tensor::owning(DType::u8, {1027}, odd);
+  g.initializers["c_small"] = Tensor::owning(DType::f32, {2}, small);
+  Node node;
+  node.op = "Add";
+  node.inputs = {"x", "a_big"};
+  node.outputs = {"y"};
+  g.nodes.push_back(node);
+  onnx_format::OnnxExportOptions options;
+  options.external = onnx_format::ExternalData::always;
+  onnx_format::export_onnx(g, dir / "model.onnx", options);
+  // a_big at 0, b_odd at 3008 (the next multiple of 64), c_small inline.
+  REQUIRE(fs::file_size(dir / "model.onnx.data") == 3008 + 1027);
+  const Model model = onnx_format::import_onnx_file(dir / "model.onnx");
+  const Graph& back = model.graphs.at(0);
+  CHECK(back.initializers.at("a_big").is_view());
+  CHECK(back.initializers.at("b_odd").is_view());
+  CHECK_FALSE(back.initializers.at("c_small").is_view());
+  CHECK(reinterpret_cast<uintptr_t>(back.initializers.at("b_odd").bytes().data()) % 64 == 0);
+  for (const auto& [name, tensor] : g.initializers) {
+    const auto got = back.initializers.at(name).bytes();
+    CHECK(std::equal(got.begin(), got.end(), tensor.bytes().begin(), tensor.bytes().end()));
+  }
+  // automatic: a model this small stays one file.
+  onnx_format::export_onnx(g, dir / "inline.onnx");
+  CHECK_FALSE(fs::exists(dir / "inline.onnx.data"));
+  CHECK_FALSE(onnx_format::import_onnx_file(dir / "inline.onnx").graphs.at(0).initializers.at("a_big").is_view());
+}

@@ -1,0 +1,67 @@
+#pragma once
+// This machine's memory read bandwidth, measured the way decode reads weights: the threads stream a buffer much
+// larger than the caches in 16 MiB chunks taken in order (as the kernels take their channel blocks), summing it with
+// AVX-512 loads into 8 independent sums (AVX2 or plain loops without it). Best of several passes, GB/s (1e9 bytes/s).
+#include <immintrin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "edgec/core/parallel.hpp"
+
+namespace edgec::bench {
+
+__attribute__((noinline)) inline float sum_floats_portable(const float* p, int64_t n) {
+  float s[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) s[l] += p[i + l];
+  for (; i < n; ++i) s[0] += p[i];
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+// n a multiple of 128 floats (the 16 MiB chunks are). GCC 12 reports its own _mm512_undefined_*() as uninitialised.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__((noinline, target("avx512f"))) inline float sum_floats_avx512(const float* p, int64_t n) {
+  __m512 s[8];
+  for (auto& v : s) v = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 128)
+    for (int l = 0; l < 8; ++l) s[l] = _mm512_add_ps(s[l], _mm512_loadu_ps(p + i + 16 * l));
+  for (int l = 1; l < 8; ++l) s[0] = _mm512_add_ps(s[0], s[l]);
+  return _mm512_reduce_add_ps(s[0]);
+}
+#pragma GCC diagnostic pop
+
+inline float sum_floats(const float* p, int64_t n) {
+  if (n % 128 == 0 && __builtin_cpu_supports("avx512f")) return sum_floats_avx512(p, n);
+  return sum_floats_portable(p, n);
+}
+
+// Read bandwidth with `threads` threads over `bytes` bytes (default 1 GiB), best of `passes`.
+inline double read_bandwidth_gbs(int threads, int64_t bytes = int64_t{1} << 30, int passes = 7) {
+  const int64_t n = bytes / 4;
+  std::unique_ptr<float[]> buffer(new float[static_cast<size_t>(n)]);
+  ThreadPool pool(threads);
+  const ParallelScope scope(&pool);
+  const int64_t part = int64_t{4} << 20;  // 16 MiB of floats per hand-out
+  std::vector<double> sink(static_cast<size_t>(threads));
+  // First touch by the thread that will read the part, then the timed passes.
+  parallel_chunks(n, part, [&](int64_t begin, int64_t end, int) { std::fill(buffer.get() + begin, buffer.get() + end, 1.0f); });
+  double best = 0;
+  for (int pass = 0; pass < passes; ++pass) {
+    const auto start = std::chrono::steady_clock::now();
+    parallel_chunks(n, part, [&](int64_t begin, int64_t end, int thread) {
+      sink[static_cast<size_t>(thread)] += sum_floats(buffer.get() + begin, end - begin);
+    });
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, static_cast<double>(bytes) / seconds / 1e9);
+  }
+  return sink[0] > -1 ? best : 0;  // keeps the sums alive
+}
+
+}  // namespace edgec::bench
