@@ -49,10 +49,47 @@ void im2col(const T* x, int64_t channels, const Window& w, T* col) {
   });
 }
 
+// 2-D depthwise, one output row at a time: the row is summed in a buffer that stays in L1 (taps in the same order
+// as the N-D loop below, so the same bits), reading each tap's input row with unit stride when the stride is 1
+// (the loop the compiler vectorises).
+template <class T>
+void depthwise_2d(const T* x, const T* weight, const T* bias, int64_t channels, const Window& w, T* out) {
+  const int64_t in_h = w.in[0], in_w = w.in[1], out_h = w.out[0], out_w = w.out[1];
+  const int64_t kh = w.kernel[0], kw = w.kernel[1], sy = w.stride[0], sx = w.stride[1];
+  const int64_t dy = w.dilation[0], dx = w.dilation[1], py = w.pad_begin[0], px = w.pad_begin[1];
+  parallel_for(channels, out_h * out_w * kh * kw, [&](int64_t c) {
+    const T* plane = x + c * in_h * in_w;
+    const T* k = weight + c * kh * kw;
+    std::vector<T> row(static_cast<size_t>(out_w));
+    for (int64_t oy = 0; oy < out_h; ++oy) {
+      std::fill(row.begin(), row.end(), bias ? bias[c] : T(0));
+      for (int64_t ky = 0; ky < kh; ++ky) {
+        const int64_t iy = oy * sy - py + ky * dy;
+        if (iy < 0 || iy >= in_h) continue;
+        const T* in_row = plane + iy * in_w;
+        for (int64_t kx = 0; kx < kw; ++kx) {
+          const T tap = k[ky * kw + kx];
+          const int64_t shift = kx * dx - px;
+          const auto [first, end] = valid_range(shift, sx, in_w, out_w);
+          T* acc = row.data();
+          if (sx == 1) {
+            const T* src = in_row + shift;
+            for (int64_t ox = first; ox < end; ++ox) acc[ox] += src[ox] * tap;
+          } else {
+            for (int64_t ox = first; ox < end; ++ox) acc[ox] += in_row[ox * sx + shift] * tap;
+          }
+        }
+      }
+      std::copy(row.begin(), row.end(), out + c * out_h * out_w + oy * out_w);
+    }
+  });
+}
+
 // One channel per group and map: out[c] = bias[c] + sum over taps of x[c] (shifted) * weight[c][tap], taps
 // added in order.
 template <class T>
 void depthwise(const T* x, const T* weight, const T* bias, int64_t channels, const Window& w, T* out) {
+  if (w.axes() == 2) return depthwise_2d(x, weight, bias, channels, w, out);
   const size_t last = w.axes() - 1;
   const int64_t taps = w.kernel_size(), in_plane = w.in_size(), out_plane = w.out_size();
   const int64_t out_w = w.out[last], stride = w.stride[last];

@@ -359,7 +359,6 @@ std::vector<HostTensor> run_clip(const KernelContext& ctx) {
       }
     }
     return map_unary<T>(x, x.dtype(), [lo, hi](T v) {
-      if constexpr (std::is_floating_point_v<T>) if (std::isnan(v)) return v;
       return v < lo ? lo : (hi < v ? hi : v);
     });
   })};
