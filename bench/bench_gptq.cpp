@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "edgec/calibration/hessian.hpp"
+#include "edgec/core/allocator.hpp"
 #include "edgec/core/parallel.hpp"
 #include "edgec/quant/gptq.hpp"
 #include "edgec/quant/rtn.hpp"
@@ -112,6 +113,7 @@ struct Row {
 }  // namespace
 
 int main(int argc, char** argv) {
+  edgec::keep_freed_memory_for_reuse();
   int64_t n = 4096, k = 4096, tokens = 2048, group = 128, error_rows = 256;
   int bits = 4;
   bool act_order = true;

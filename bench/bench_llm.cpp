@@ -26,6 +26,7 @@
 
 #include "bandwidth.hpp"
 #include "edgec/core/error.hpp"
+#include "edgec/core/allocator.hpp"
 #include "edgec/core/parallel.hpp"
 #include "edgec/formats/load.hpp"
 #include "edgec/formats/onnx.hpp"
@@ -122,6 +123,7 @@ int usage(const std::string& why) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  edgec::keep_freed_memory_for_reuse();
   std::vector<int> thread_counts{1, 2};
   std::vector<std::string> variant_names{"bf16", "w8", "w4g32"};
   int64_t prompt_tokens = 64, decode_tokens = 32;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "edgec/core/allocator.hpp"
 #include "edgec/core/parallel.hpp"
 #include "edgec/formats/caption_eval_set.hpp"
 #include "edgec/formats/hf.hpp"
@@ -50,6 +51,7 @@ double median_rate(int repeats, double work, F&& body) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  edgec::keep_freed_memory_for_reuse();
   edgec::ThreadPool pool;  // every CPU
   const edgec::ParallelScope scope(&pool);
   int repeats = 5;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "edgec/core/error.hpp"
+#include "edgec/core/allocator.hpp"
 #include "edgec/core/parallel.hpp"
 #include "edgec/formats/image.hpp"
 #include "edgec/runtime/ppocr.hpp"
@@ -53,6 +54,7 @@ int usage(const char* why) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  edgec::keep_freed_memory_for_reuse();
   edgec::ThreadPool pool;  // every CPU
   const edgec::ParallelScope scope(&pool);
   int runs = 7;

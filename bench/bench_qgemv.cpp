@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "edgec/core/graph.hpp"
+#include "edgec/core/allocator.hpp"
 #include "edgec/core/parallel.hpp"
 #include "edgec/core/quant_layout.hpp"
 #include "edgec/runtime/executor.hpp"
@@ -161,6 +162,7 @@ struct Row {
 }  // namespace
 
 int main(int argc, char** argv) {
+  edgec::keep_freed_memory_for_reuse();
   int repeats = 9;
   double footprint_mib = 256;
   bool json = false;

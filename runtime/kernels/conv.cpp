@@ -8,11 +8,13 @@
 #include <vector>
 
 #include "edgec/core/error.hpp"
+#include "kernels/chain.hpp"
 #include "kernels/conv_geometry.hpp"
 #include "kernels/conv_lowering.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/kernel_util.hpp"
 #include "kernels/registration.hpp"
+#include "kernels/sgemm.hpp"
 
 namespace edgec::runtime::detail {
 namespace {
@@ -71,17 +73,66 @@ void notify_rows(const KernelContext& ctx, const T* plane, int64_t features, int
   }
 }
 
+// The im2col matrix of a 2-D convolution, never materialised: B[c * taps + t][pixel] gathered straight from the
+// input into the product's panels, a contiguous input segment per output row (stride 1) with the padding as zeros.
+class Im2colCols final : public sgemm::ColOperand {
+ public:
+  Im2colCols(const float* x, const Window& w) : x_(x), w_(w) {}
+  void pack(int64_t k0, int64_t kc, int64_t c0, int64_t width, float* panel, int64_t panel_ld) const override {
+    const int64_t in_h = w_.in[0], in_w = w_.in[1], out_w = w_.out[1], kh = w_.kernel[0], kw = w_.kernel[1];
+    const int64_t sy = w_.stride[0], sx = w_.stride[1], taps = kh * kw;
+    for (int64_t k = k0; k < k0 + kc; ++k) {
+      const int64_t c = k / taps, ky = (k % taps) / kw, kx = k % kw;
+      const float* plane = x_ + c * in_h * in_w;
+      const int64_t shift = kx * w_.dilation[1] - w_.pad_begin[1];
+      const auto [first, end] = valid_range(shift, sx, in_w, out_w);
+      float* dst = panel + (k - k0) * panel_ld - c0;  // dst[p] for pixel p
+      for (int64_t p = c0; p < c0 + width;) {
+        const int64_t oy = p / out_w, ox0 = p % out_w, ox1 = std::min(out_w, ox0 + (c0 + width - p));
+        const int64_t iy = oy * sy - w_.pad_begin[0] + ky * w_.dilation[0];
+        float* row = dst + oy * out_w;
+        if (iy < 0 || iy >= in_h) {
+          std::fill(row + ox0, row + ox1, 0.0f);
+        } else {
+          const float* in_row = plane + iy * in_w;
+          const int64_t lo = std::max(ox0, first), hi = std::min(ox1, std::max(lo, end));
+          std::fill(row + ox0, row + lo, 0.0f);
+          if (sx == 1) std::copy(in_row + lo + shift, in_row + hi + shift, row + lo);
+          else
+            for (int64_t ox = lo; ox < hi; ++ox) row[ox] = in_row[ox * sx + shift];
+          std::fill(row + hi, row + ox1, 0.0f);
+        }
+        p += ox1 - ox0;
+      }
+    }
+  }
+
+ private:
+  const float* x_;
+  const Window& w_;
+};
+
+// Conv, and edgec_runtime.Conv: the same with an element-wise chain fused into its output (kernels/chain.hpp), run as
+// the product's epilogue (f32 on a SIMD path) or over each finished block.
 std::vector<HostTensor> run_conv(const KernelContext& ctx) {
   const ConvOperands in(ctx, false);
   const Window w = forward_window(ctx, in.spatial, in.kernel, false);
   const int64_t batch = in.batch, channels = in.channels, groups = in.groups, maps = in.maps;
-  return {in.run(ctx, w, [&](const auto* px, const auto* pw, const auto* pb, auto* po) {
+  std::vector<int64_t> chain_dims;
+  const chain::Chain fused = chain::read(ctx, in.output_dims(w), &chain_dims);
+  if (!fused.empty() && in.x.dtype() != DType::f32) ctx.fail("a fused chain needs f32, got " + describe(in.x));
+  HostTensor result = in.run(ctx, w, [&](const auto* px, const auto* pw, const auto* pb, auto* po) {
     using T = std::remove_pointer_t<decltype(po)>;
     const int64_t cg = channels / groups, mg = maps / groups;
     const int64_t in_plane = w.in_size(), out_plane = w.out_size();
     const int64_t patch = cg * w.kernel_size();
+    // The chain over a finished output (depthwise and the Eigen path); the sgemm path runs it per tile row.
+    const auto chain_after = [&] {
+      if constexpr (std::is_same_v<T, float>) chain::apply_all(fused, po, batch * maps * out_plane);
+    };
     if (cg == 1 && mg == 1) {
       for (int64_t n = 0; n < batch; ++n) depthwise(px + n * channels * in_plane, pw, pb, channels, w, po + n * maps * out_plane);
+      chain_after();
       return;
     }
     auto is = [](const std::vector<int64_t>& values, int64_t v) {
@@ -91,24 +142,47 @@ std::vector<HostTensor> run_conv(const KernelContext& ctx) {
     // input rows [pixels, C * taps] (im2col transposed) and output rows [pixels, M], one call per image.
     const bool observe = ctx.observed() && groups == 1 && ctx.constant_input(1) && std::is_same_v<T, float>;
     const bool pointwise = is(w.kernel, 1) && is(w.stride, 1) && is(w.pad_begin, 0) && is(w.pad_end, 0);
-    std::vector<T> col(pointwise ? 0 : static_cast<size_t>(patch * out_plane));
+    const Isa isa = isa_limit();
+    // 2-D f32 on a SIMD path gathers its patches inside the product (Im2colCols); observers need them as a matrix.
+    const bool gathered = std::is_same_v<T, float> && isa != Isa::portable && w.axes() == 2 && !observe && !pointwise;
+    std::vector<T> col(pointwise || gathered ? 0 : static_cast<size_t>(patch * out_plane));
     for (int64_t n = 0; n < batch; ++n)
       for (int64_t g = 0; g < groups; ++g) {
         const T* xg = px + (n * channels + g * cg) * in_plane;
         const T* source = xg;
-        if (!pointwise) {
+        if (!pointwise && !gathered) {
           im2col(xg, cg, w, col.data());
           source = col.data();
         }
         if (observe) notify_rows(ctx, source, patch, out_plane, false);
         T* og = po + (n * maps + g * mg) * out_plane;
+        if constexpr (std::is_same_v<T, float>) {
+          if (isa != Isa::portable) {
+            // Bias and chain in the product's epilogue: the output is written once.
+            sgemm::Output out;
+            out.c = og;
+            out.ldc = out_plane;
+            out.row_bias = pb ? pb + g * mg : nullptr;
+            out.chain = fused.empty() ? nullptr : &fused;
+            out.chain_first = (n * maps + g * mg) * out_plane;
+            const sgemm::F32Cols direct(source, out_plane);
+            const Im2colCols patches(xg, w);
+            sgemm::multiply(mg, out_plane, patch, sgemm::F32Rows(pw + g * mg * patch, patch),
+                            gathered ? static_cast<const sgemm::ColOperand&>(patches) : direct, out, isa);
+            if (observe) notify_rows(ctx, og, maps, out_plane, true);
+            continue;
+          }
+        }
         gemm<T>(mg, out_plane, patch, pw + g * mg * patch, patch, source, out_plane, false, og, out_plane);
         if (pb)
           for (int64_t m = 0; m < mg; ++m)
             for (int64_t i = 0; i < out_plane; ++i) og[m * out_plane + i] += pb[g * mg + m];
         if (observe) notify_rows(ctx, og, maps, out_plane, true);
       }
-  })};
+    if (isa == Isa::portable) chain_after();
+  });
+  if (chain_dims != result.dims()) result = result.reshaped(chain_dims);
+  return {result};
 }
 
 void check_conv(const Node& node, int64_t) {
@@ -168,6 +242,7 @@ std::vector<HostTensor> run_conv_transpose(const KernelContext& ctx) {
 
 void register_conv(OpRegistry& registry) {
   registry.add("", "Conv", run_conv, check_conv);
+  registry.add(chain::kDomain, "Conv", run_conv, check_conv);
   registry.add("", "ConvTranspose", run_conv_transpose, check_conv);
 }
 

@@ -3,9 +3,12 @@
 // convolution is one GEMM) and the direct depthwise loop (one channel per group, where im2col would make
 // thousands of tiny products). Spatial planes are walked line by line (conv_geometry.hpp).
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/conv_geometry.hpp"
+#include "kernels/cpu_isa.hpp"
+#include "kernels/depthwise.hpp"
 #include "kernels/kernel_util.hpp"
 
 namespace edgec::runtime::detail {
@@ -57,6 +60,15 @@ void depthwise_2d(const T* x, const T* weight, const T* bias, int64_t channels, 
   const int64_t in_h = w.in[0], in_w = w.in[1], out_h = w.out[0], out_w = w.out[1];
   const int64_t kh = w.kernel[0], kw = w.kernel[1], sy = w.stride[0], sx = w.stride[1];
   const int64_t dy = w.dilation[0], dx = w.dilation[1], py = w.pad_begin[0], px = w.pad_begin[1];
+  if constexpr (std::is_same_v<T, float>) {
+    if (sy == 1 && sx == 1 && isa_limit() == Isa::avx512) {
+      parallel_for(channels, out_h * out_w * kh * kw, [&](int64_t c) {
+        depthwise_plane_avx512({x + c * in_h * in_w, out + c * out_h * out_w, weight + c * kh * kw, bias ? bias[c] : 0.0f, in_h, in_w,
+                                out_h, out_w, kh, kw, py, px, dy, dx});
+      });
+      return;
+    }
+  }
   parallel_for(channels, out_h * out_w * kh * kw, [&](int64_t c) {
     const T* plane = x + c * in_h * in_w;
     const T* k = weight + c * kh * kw;

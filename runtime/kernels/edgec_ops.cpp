@@ -13,6 +13,7 @@
 #include "kernels/kernel_util.hpp"
 #include "kernels/registration.hpp"
 #include "kernels/sgemm.hpp"
+#include "kernels/vector_math.hpp"
 
 namespace edgec::runtime::detail {
 namespace {
@@ -147,38 +148,22 @@ std::vector<HostTensor> run_norm(const KernelContext& ctx) {
   return {y};
 }
 
-template <class Op>
+// Gelu (erf or tanh form), QuickGelu and SiLU through libmvec's vector exp / erf / tanh (vector_math.hpp).
+template <vmath::Activation kind>
 std::vector<HostTensor> run_activation(const KernelContext& ctx) {
   const HostTensor& x = f32_activation(ctx, 0);
-  const Op op(ctx.node());
+  vmath::Activation form = kind;
+  if (kind == vmath::Activation::gelu_erf && ctx.node().attr_string("approximate", "none") == "tanh") form = vmath::Activation::gelu_tanh;
   HostTensor y = HostTensor::empty(DType::f32, x.dims());
   const float* px = x.data<float>();
   float* py = y.mutable_data<float>();
   const int64_t n = x.elements();
   constexpr int64_t block = 4096;
-  parallel_for((n + block - 1) / block, block * 8, [&](int64_t b) {
-    const int64_t end = std::min(n, (b + 1) * block);
-    for (int64_t i = b * block; i < end; ++i) py[i] = op(px[i]);
+  parallel_for((n + block - 1) / block, block * 16, [&](int64_t b) {
+    vmath::activation(form, px + b * block, py + b * block, std::min(block, n - b * block));
   });
   return {y};
 }
-
-struct GeluOp {
-  bool tanh_form;
-  explicit GeluOp(const Node& node) : tanh_form(node.attr_string("approximate", "none") == "tanh") {}
-  float operator()(float x) const {
-    if (tanh_form) return 0.5f * x * (1.0f + std::tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
-    return 0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f));
-  }
-};
-struct QuickGeluOp {
-  explicit QuickGeluOp(const Node&) {}
-  float operator()(float x) const { return x / (1.0f + std::exp(-1.702f * x)); }
-};
-struct SiluOp {
-  explicit SiluOp(const Node&) {}
-  float operator()(float x) const { return x / (1.0f + std::exp(-x)); }
-};
 
 void check_gelu(const Node& node, int64_t) {
   const std::string mode = node.attr_string("approximate", "none");
@@ -259,9 +244,9 @@ void register_edgec_ops(OpRegistry& registry) {
   registry.add("edgec", "Embedding", run_embedding);
   registry.add("edgec", "RMSNorm", run_norm<true>);
   registry.add("edgec", "LayerNorm", run_norm<false>);
-  registry.add("edgec", "Gelu", run_activation<GeluOp>, check_gelu);
-  registry.add("edgec", "QuickGelu", run_activation<QuickGeluOp>);
-  registry.add("edgec", "SiLU", run_activation<SiluOp>);
+  registry.add("edgec", "Gelu", run_activation<vmath::Activation::gelu_erf>, check_gelu);
+  registry.add("edgec", "QuickGelu", run_activation<vmath::Activation::quick_gelu>);
+  registry.add("edgec", "SiLU", run_activation<vmath::Activation::silu>);
   registry.add("edgec", "ImageToTokens", run_image_to_tokens);
   registry.add("edgec", "PrependToken", run_prepend_token);
   registry.add("edgec", "TokenSlice", run_token_slice);

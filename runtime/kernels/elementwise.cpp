@@ -11,6 +11,7 @@
 #include "edgec/core/error.hpp"
 #include "kernels/kernel_util.hpp"
 #include "kernels/registration.hpp"
+#include "kernels/vector_math.hpp"
 
 namespace edgec::runtime::detail {
 namespace {
@@ -111,6 +112,24 @@ struct GeluOp {
     return static_cast<T>(0.5) * x * (static_cast<T>(1) + std::erf(x * static_cast<T>(0.7071067811865476)));
   }
 };
+
+// f32 through libmvec's vector exp / erf / tanh (vector_math.hpp), other dtypes through the scalar functor.
+template <class Op, vmath::Activation kind>
+std::vector<HostTensor> run_vector_unary(const KernelContext& ctx) {
+  const HostTensor& x = ctx.input(0);
+  if (x.dtype() != DType::f32) return float_unary<Op>(ctx);
+  vmath::Activation form = kind;
+  if constexpr (kind == vmath::Activation::gelu_erf)
+    if (ctx.node().attr_string("approximate", "none") == "tanh") form = vmath::Activation::gelu_tanh;
+  HostTensor out = HostTensor::empty(DType::f32, x.dims());
+  const float* in = x.data<float>();
+  float* o = out.mutable_data<float>();
+  const int64_t n = x.elements();
+  parallel_for((n + kBlock - 1) / kBlock, kBlock * 16, [&](int64_t block) {
+    vmath::activation(form, in + block * kBlock, o + block * kBlock, std::min(kBlock, n - block * kBlock));
+  });
+  return {out};
+}
 
 void check_gelu(const Node& node, int64_t) {
   const std::string mode = node.attr_string("approximate", "none");
@@ -490,8 +509,9 @@ void register_elementwise(OpRegistry& registry) {
       {"Relu", signed_unary<ReluOp>}, {"Neg", signed_unary<NegOp>}, {"Abs", signed_unary<AbsOp>},
       {"Sign", signed_unary<SignOp>},
       // floating point
-      {"Sigmoid", float_unary<SigmoidOp>}, {"Tanh", float_unary<TanhOp>}, {"Exp", float_unary<ExpOp>},
-      {"Log", float_unary<LogOp>}, {"Sqrt", float_unary<SqrtOp>}, {"Erf", float_unary<ErfOp>},
+      {"Sigmoid", run_vector_unary<SigmoidOp, vmath::Activation::sigmoid>},
+      {"Tanh", run_vector_unary<TanhOp, vmath::Activation::tanh>}, {"Exp", run_vector_unary<ExpOp, vmath::Activation::exp>},
+      {"Log", float_unary<LogOp>}, {"Sqrt", float_unary<SqrtOp>}, {"Erf", run_vector_unary<ErfOp, vmath::Activation::erf>},
       {"Sin", float_unary<SinOp>}, {"Cos", float_unary<CosOp>}, {"Reciprocal", float_unary<ReciprocalOp>},
       {"Floor", float_unary<FloorOp>}, {"Ceil", float_unary<CeilOp>}, {"Round", float_unary<RoundOp>},
       {"Softplus", float_unary<SoftplusOp>}, {"Softsign", float_unary<SoftsignOp>},
@@ -509,7 +529,7 @@ void register_elementwise(OpRegistry& registry) {
   };
   for (const auto& [op, run] : kernels) registry.add("", op, run);
   // Kernels with a static check of their attributes.
-  registry.add("", "Gelu", float_unary<GeluOp>, check_gelu);
+  registry.add("", "Gelu", run_vector_unary<GeluOp, vmath::Activation::gelu_erf>, check_gelu);
   registry.add("", "Cast", run_cast, check_cast);
 }
 

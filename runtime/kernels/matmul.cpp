@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "edgec/core/error.hpp"
+#include "kernels/chain.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/kernel_util.hpp"
 #include "kernels/registration.hpp"
@@ -25,6 +26,16 @@ template <class T>
 void matrix_product(int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* c) {
   if constexpr (std::is_floating_point_v<T>) gemm<T>(m, n, k, a, k, b, n, false, c, n);
   else naive_matmul(m, n, k, a, b, c);
+}
+
+// edgec_runtime.MatMul / Gemm: the product, then the element-wise chain fused into it (kernels/chain.hpp).
+HostTensor with_chain(const KernelContext& ctx, HostTensor out) {
+  std::vector<int64_t> dims;
+  const chain::Chain fused = chain::read(ctx, out.dims(), &dims);
+  if (fused.empty()) return out;
+  if (out.dtype() != DType::f32) ctx.fail("a fused chain needs f32, got " + describe(out));
+  chain::apply_all(fused, out.mutable_data<float>(), out.elements());
+  return dims == out.dims() ? out : out.reshaped(dims);
 }
 
 std::vector<HostTensor> run_matmul(const KernelContext& ctx) {
@@ -73,7 +84,7 @@ std::vector<HostTensor> run_matmul(const KernelContext& ctx) {
     return result;
   });
   if (linear) ctx.notify_linear_output(out);
-  return {out};
+  return {with_chain(ctx, std::move(out))};
 }
 
 // Gemm: Y = alpha * A' B' + beta * C, A' = transA ? A^T : A (2-D), C broadcast to [M, N].
@@ -112,7 +123,7 @@ std::vector<HostTensor> run_gemm(const KernelContext& ctx) {
     return y;
   });
   if (linear) ctx.notify_linear_output(out);
-  return {out};
+  return {with_chain(ctx, std::move(out))};
 }
 
 }  // namespace
@@ -120,6 +131,8 @@ std::vector<HostTensor> run_gemm(const KernelContext& ctx) {
 void register_matmul(OpRegistry& registry) {
   registry.add("", "MatMul", run_matmul);
   registry.add("", "Gemm", run_gemm);
+  registry.add(chain::kDomain, "MatMul", run_matmul);
+  registry.add(chain::kDomain, "Gemm", run_gemm);
 }
 
 }  // namespace edgec::runtime::detail

@@ -10,6 +10,7 @@
 #include "edgec/core/error.hpp"
 #include "kernels/kernel_util.hpp"
 #include "kernels/registration.hpp"
+#include "kernels/vector_math.hpp"
 
 namespace edgec::runtime::detail {
 namespace {
@@ -173,6 +174,12 @@ std::vector<HostTensor> run_softmax(const KernelContext& ctx) {
     HostTensor out = HostTensor::empty(input.dtype(), input.dims());
     const T* in = input.data<T>();
     T* o = out.mutable_data<T>();
+    if constexpr (std::is_same_v<T, float>) {
+      if (inner == 1) {  // rows along the last axis: vector exp (vector_math.hpp)
+        parallel_for(outer, reduced * 8, [&](int64_t b) { vmath::softmax_row(in + b * reduced, o + b * reduced, reduced, log_form); });
+        return out;
+      }
+    }
     parallel_for(outer, reduced * inner * 8, [&](int64_t b) {
       for (int64_t i = 0; i < inner; ++i) {
         const T* p = in + b * reduced * inner + i;

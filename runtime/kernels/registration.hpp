@@ -17,5 +17,6 @@ void register_edgec_ops(OpRegistry& registry);
 void register_attention(OpRegistry& registry);
 void register_qlinear(OpRegistry& registry);
 void register_qconv(OpRegistry& registry);
+void register_chain(OpRegistry& registry);
 
 }  // namespace edgec::runtime::detail

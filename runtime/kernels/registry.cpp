@@ -17,6 +17,7 @@ OpRegistry make_default_registry() {
   detail::register_attention(registry);
   detail::register_qlinear(registry);
   detail::register_qconv(registry);
+  detail::register_chain(registry);
   return registry;
 }
 

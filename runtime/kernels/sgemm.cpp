@@ -11,6 +11,7 @@
 
 #include "edgec/core/dtype.hpp"
 #include "edgec/core/parallel.hpp"
+#include "kernels/chain.hpp"
 #include "kernels/sgemm_kernels.hpp"
 
 namespace edgec::runtime::detail::sgemm {
@@ -75,6 +76,7 @@ void finish_tile(const Output& out, int64_t r0, int64_t c0, int64_t rows, int64_
       if (out.accumulate) v += *target;
       *target = out.activation == Activation::none ? v : apply_activation(out.activation, v, out.alpha, out.beta);
     }
+    if (out.chain && !out.transposed) chain::apply(*out.chain, out.c + r * out.ldc + c0, cols, out.chain_first + r * out.ldc + c0);
   }
 }
 

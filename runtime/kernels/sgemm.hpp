@@ -18,6 +18,10 @@
 
 #include "kernels/cpu_isa.hpp"
 
+namespace edgec::runtime::detail::chain {
+struct Chain;
+}
+
 namespace edgec::runtime::detail::sgemm {
 
 // The rows of A, read as f32 blocks. Implementations: f32 in place, f32 stored transposed, bf16/f16, quantized.
@@ -51,6 +55,10 @@ struct Output {
   const float* col_bias = nullptr;
   Activation activation = Activation::none;
   float alpha = 0.0f, beta = 0.0f;  // clip: [alpha, beta]; hard_sigmoid: alpha * x + beta, clamped to [0, 1]
+  // Then an element-wise chain (kernels/chain.hpp) over each finished row, C not transposed: element (r, col) is the
+  // chain's output element chain_first + r * ldc + col.
+  const chain::Chain* chain = nullptr;
+  int64_t chain_first = 0;
 };
 
 float apply_activation(Activation activation, float x, float alpha, float beta);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <set>
 
 #include "edgec/core/error.hpp"
@@ -50,61 +51,85 @@ void check_supported(const Graph& graph, const OpRegistry& registry) {
                                           " node(s) with no kernel: " + missing + (count > 8 ? "; ..." : ""));
 }
 
-Executor::Executor(const Graph& graph, std::shared_ptr<const OpRegistry> registry)
+Executor::Executor(const Graph& graph, std::shared_ptr<const OpRegistry> registry, ExecutorOptions options)
     : graph_(graph), registry_(std::move(registry)) {
   if (!registry_) registry_ = std::make_shared<const OpRegistry>(make_default_registry());
   check_supported(graph_, *registry_);
+  original_ = make_plan(graph_);
+  if (options.optimize) {
+    auto optimized = std::make_unique<Graph>(optimize_graph(graph_, *registry_, &optimize_report_));
+    if (optimize_report_.folded + optimize_report_.chains > 0) {
+      optimized_graph_ = std::move(optimized);
+      optimized_ = make_plan(*optimized_graph_);
+    }
+  }
+}
 
+Executor::Plan Executor::make_plan(const Graph& graph) const {
+  Plan plan;
+  plan.graph = &graph;
   auto slot = [&](const std::string& name) {
-    const auto [it, inserted] = slots_.emplace(name, static_cast<int>(slot_names_.size()));
-    if (inserted) slot_names_.push_back(name);
+    const auto [it, inserted] = plan.slots.emplace(name, static_cast<int>(plan.slot_names.size()));
+    if (inserted) plan.slot_names.push_back(name);
     return it->second;
   };
   std::set<std::string, std::less<>> graph_inputs;
-  for (const auto& info : graph_.inputs) {
+  for (const auto& info : graph.inputs) {
     slot(info.name);
     graph_inputs.insert(info.name);
   }
   std::vector<uint8_t> is_constant;
-  for (const auto& [name, tensor] : graph_.initializers) slot(name);
-  initializer_values_.resize(slot_names_.size());
-  is_constant.resize(slot_names_.size(), 0);
-  for (const auto& [name, tensor] : graph_.initializers) {
-    const int index = slots_.at(name);
-    initializer_values_[static_cast<size_t>(index)] = HostTensor::from_ir(tensor);
+  for (const auto& [name, tensor] : graph.initializers) slot(name);
+  plan.initializer_values.resize(plan.slot_names.size());
+  is_constant.resize(plan.slot_names.size(), 0);
+  for (const auto& [name, tensor] : graph.initializers) {
+    const int index = plan.slots.at(name);
+    plan.initializer_values[static_cast<size_t>(index)] = HostTensor::from_ir(tensor);
     // An initializer that is also a graph input is only a default: the caller may replace it.
     is_constant[static_cast<size_t>(index)] = graph_inputs.count(name) ? 0 : 1;
   }
-  for (const Node& node : graph_.nodes) {
-    Step step{&node, registry_->find(node.domain, node.op), opset_of(graph_, node.domain), {}, {}, {}};
+  for (const Node& node : graph.nodes) {
+    Step step{&node, registry_->find(node.domain, node.op), opset_of(graph, node.domain), {}, {}, {}};
     for (const auto& name : node.inputs) {
       const int index = name.empty() ? -1 : slot(name);
       step.inputs.push_back(index);
-      if (static_cast<size_t>(slot_names_.size()) > is_constant.size()) is_constant.resize(slot_names_.size(), 0);
+      if (plan.slot_names.size() > is_constant.size()) is_constant.resize(plan.slot_names.size(), 0);
       step.constant_inputs.push_back(index >= 0 ? is_constant[static_cast<size_t>(index)] : 0);
     }
     for (const auto& name : node.outputs) step.outputs.push_back(name.empty() ? -1 : slot(name));
-    is_constant.resize(slot_names_.size(), 0);
+    is_constant.resize(plan.slot_names.size(), 0);
     if (node.op == "Constant" && canonical_domain(node.domain).empty())
       for (const int index : step.outputs)
         if (index >= 0) is_constant[static_cast<size_t>(index)] = 1;
-    steps_.push_back(std::move(step));
+    if (!step.kernel)
+      throw Error(ErrorCategory::internal, "runtime: no kernel for " + node.qualified_op() + " in the executor's plan");
+    plan.steps.push_back(std::move(step));
   }
-  initializer_values_.resize(slot_names_.size());
+  plan.initializer_values.resize(plan.slot_names.size());
+  return plan;
 }
 
-int Executor::slot_of(const std::string& name) const {
-  const auto it = slots_.find(name);
-  return it == slots_.end() ? -1 : it->second;
+int Executor::Plan::slot_of(const std::string& name) const {
+  const auto it = slots.find(name);
+  return it == slots.end() ? -1 : it->second;
+}
+
+// The optimized plan, unless observers need the original nodes or a value asked for exists only in the original.
+const Executor::Plan& Executor::plan_for(const RunOptions& options) const {
+  if (!optimized_graph_ || !observers_.empty()) return original_;
+  for (const auto& name : options.outputs)
+    if (optimized_.slot_of(name) < 0) return original_;
+  return optimized_;
 }
 
 std::map<std::string, HostTensor> Executor::run(const std::map<std::string, HostTensor>& inputs,
                                                 const RunOptions& options) const {
   using Clock = std::chrono::steady_clock;
   const auto run_start = Clock::now();
-  std::vector<HostTensor> values = initializer_values_;
+  const Plan& plan = plan_for(options);
+  std::vector<HostTensor> values = plan.initializer_values;
   for (const auto& [name, tensor] : inputs) {
-    const int index = slot_of(name);
+    const int index = plan.slot_of(name);
     const bool is_input = std::any_of(graph_.inputs.begin(), graph_.inputs.end(),
                                       [&](const ValueInfo& info) { return info.name == name; });
     if (index < 0 || !is_input)
@@ -112,34 +137,34 @@ std::map<std::string, HostTensor> Executor::run(const std::map<std::string, Host
     values[static_cast<size_t>(index)] = tensor;
   }
   for (const auto& info : graph_.inputs)
-    if (!values[static_cast<size_t>(slots_.at(info.name))].defined())
+    if (!values[static_cast<size_t>(plan.slots.at(info.name))].defined())
       throw Error(ErrorCategory::input, "runtime: graph '" + graph_.name + "' input '" + info.name + "' was not given");
 
   // The values the caller gets back, and the step after which every other value can be released.
   std::vector<std::string> wanted = options.outputs;
   if (wanted.empty())
     for (const auto& info : graph_.outputs) wanted.push_back(info.name);
-  std::vector<uint8_t> keep(slot_names_.size(), 0);
+  std::vector<uint8_t> keep(plan.slot_names.size(), 0);
   for (const auto& name : wanted) {
-    const int index = slot_of(name);
+    const int index = plan.slot_of(name);
     if (index < 0) throw Error(ErrorCategory::input, "runtime: graph '" + graph_.name + "' has no value '" + name + "'");
     keep[static_cast<size_t>(index)] = 1;
   }
   constexpr size_t kUnused = static_cast<size_t>(-1);
-  std::vector<size_t> last_use(slot_names_.size(), kUnused);
-  for (size_t i = 0; i < steps_.size(); ++i)
-    for (const int index : steps_[i].inputs)
+  std::vector<size_t> last_use(plan.slot_names.size(), kUnused);
+  for (size_t i = 0; i < plan.steps.size(); ++i)
+    for (const int index : plan.steps[i].inputs)
       if (index >= 0) last_use[static_cast<size_t>(index)] = i;
 
   std::vector<const HostTensor*> args;
-  for (size_t i = 0; i < steps_.size(); ++i) {
-    const Step& step = steps_[i];
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    const Step& step = plan.steps[i];
     args.clear();
     for (const int index : step.inputs) {
       const HostTensor* value = index >= 0 ? &values[static_cast<size_t>(index)] : nullptr;
       if (value && !value->defined())
         throw Error(ErrorCategory::input, "runtime: node '" + step.node->name + "' (" + step.node->qualified_op() +
-                                              "): input '" + slot_names_[static_cast<size_t>(index)] +
+                                              "): input '" + plan.slot_names[static_cast<size_t>(index)] +
                                               "' has no value (an omitted optional output?)");
       args.push_back(value);
     }
@@ -180,7 +205,7 @@ std::map<std::string, HostTensor> Executor::run(const std::map<std::string, Host
 
   std::map<std::string, HostTensor> out;
   for (const auto& name : wanted) {
-    HostTensor& value = values[static_cast<size_t>(slots_.at(name))];
+    HostTensor& value = values[static_cast<size_t>(plan.slots.at(name))];
     if (!value.defined())
       throw Error(ErrorCategory::input, "runtime: graph '" + graph_.name + "' value '" + name + "' was never computed");
     out[name] = value;

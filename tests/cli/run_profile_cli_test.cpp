@@ -66,12 +66,18 @@ TEST_CASE("edgec run --profile --repeat: a plain run of the ViT ONNX graph, ever
   std::ofstream(tmp / "x.f32", std::ios::binary).write(image.data(), static_cast<std::streamsize>(image.size()));
   const std::string args = "run '" + (vit / "onnx/model.onnx").string() + "' --input pixel_values='" + (tmp / "x.f32").string() +
                            "' --shape pixel_values=1,1,28,28 --profile --repeat 3";
-  const Json report = run_json(args);
   const auto inspect = run_json("inspect '" + (vit / "onnx/model.onnx").string() + "'");
   size_t nodes = 0;
   for (const auto& [op, count] : inspect["graphs"][0]["ops"].items()) nodes += count.get<size_t>();
   REQUIRE(nodes > 50);
-  check_profile(report["profile"], 3, nodes);
+  // --no-optimize runs the graph's own nodes; the optimized graph has its Constant nodes folded and chains fused.
+  check_profile(run_json(args + " --no-optimize")["profile"], 3, nodes);
+  const Json report = run_json(args);
+  const auto& optimizer = report["profile"]["optimizer"];
+  const auto removed = optimizer["folded"].get<size_t>() + optimizer["chain_nodes"].get<size_t>() - optimizer["chains"].get<size_t>() +
+                       optimizer["epilogues"].get<size_t>();
+  CHECK(optimizer["folded"].get<int64_t>() > 50);  // the ViT export's Constant nodes
+  check_profile(report["profile"], 3, nodes - removed);
   CHECK(report["timings"]["run_ms_all"].size() == 3);
 
   const auto text = run_command(edgec_binary() + " " + args);

@@ -6,6 +6,7 @@
 #include <new>
 
 #include "commands.hpp"
+#include "edgec/core/allocator.hpp"
 #include "edgec/core/error.hpp"
 #include "edgec/core/parallel.hpp"
 
@@ -14,6 +15,7 @@
 #endif
 
 int main(int argc, char** argv) {
+  edgec::keep_freed_memory_for_reuse();
   CLI::App app{"edgec: compile multimodal models to fit and run on edge devices"};
   app.set_version_flag("--version", EDGEC_VERSION);
   app.require_subcommand(1);

@@ -41,6 +41,7 @@ struct RunArgs {
   bool json = false;
   bool golden = false;
   bool profile = false;
+  bool no_optimize = false;
   int64_t repeat = 1;
 };
 
@@ -173,7 +174,7 @@ void run_graph(const RunArgs& args, const Model& model, double load_ms) {
   for (const auto& info : graph.outputs) options.outputs.push_back(info.name);
   for (const auto& [name, file] : output_files)
     if (std::find(options.outputs.begin(), options.outputs.end(), name) == options.outputs.end()) options.outputs.push_back(name);
-  const runtime::Executor executor(graph);
+  const runtime::Executor executor(graph, nullptr, runtime::ExecutorOptions{!args.no_optimize});
   runtime::Profile profile;
   if (args.profile) options.profile = &profile;
   // --repeat N: the first run's outputs are kept; run_ms is the median of the N runs (a warm-up run comes first
@@ -202,14 +203,23 @@ void run_graph(const RunArgs& args, const Model& model, double load_ms) {
                          {"file", output_files.count(name) ? Json(output_files.at(name)) : Json(nullptr)}});
     Json report{{"model", args.model}, {"outputs", outputs}, {"timings", {{"load_ms", load_ms}, {"run_ms", run_ms}}}};
     if (args.repeat > 1) report["timings"]["run_ms_all"] = times;
-    if (args.profile) report["profile"] = profile_json(profile);
+    if (args.profile) {
+      report["profile"] = profile_json(profile);
+      const auto& o = executor.optimize_report();
+      report["profile"]["optimizer"] = {{"folded", o.folded}, {"chains", o.chains}, {"chain_nodes", o.chain_nodes}, {"epilogues", o.epilogues}};
+    }
     std::cout << report.dump(2) << '\n';
     return;
   }
   for (const auto& [name, tensor] : results)
     if (!output_files.count(name)) print_tensor(name, tensor);
   if (args.repeat > 1) std::cout << "run: median " << format_ms(run_ms) << " ms of " << args.repeat << " runs (after a warm-up run)\n";
-  if (args.profile) print_profile(std::cout, "profile (" + std::to_string(args.repeat) + (args.repeat == 1 ? " run)" : " runs)"), profile);
+  if (args.profile) {
+    const auto& o = executor.optimize_report();
+    std::cout << "optimizer: " << o.folded << " nodes folded into constants, " << o.chain_nodes << " element-wise nodes fused into "
+              << o.chains << " chains (" << o.epilogues << " of them into the Conv/MatMul/Gemm before them)\n";
+    print_profile(std::cout, "profile (" + std::to_string(args.repeat) + (args.repeat == 1 ? " run)" : " runs)"), profile);
+  }
 }
 
 std::string format_number(double value) {
@@ -272,6 +282,8 @@ void add_run_command(CLI::App& app, Action& action) {
   command->add_flag("--profile", args->profile,
                     "Time every node: per-op and per-node totals after the outputs (with --json: a \"profile\" object); "
                     "with --generate, the prefill and the decode steps apart");
+  command->add_flag("--no-optimize", args->no_optimize,
+                    "Run the graph as it is: no constant folding, no fused element-wise chains (plain runs; the outputs are the same bits)");
   command->add_option("--repeat", args->repeat, "Run the graph N times after a warm-up run and report the median time (plain runs)")
       ->check(CLI::PositiveNumber);
   command->add_flag("--golden", args->golden,

@@ -12,6 +12,7 @@
 #include "edgec/runtime/kv_cache.hpp"
 #include "edgec/runtime/observer.hpp"
 #include "edgec/runtime/op_registry.hpp"
+#include "edgec/runtime/optimize.hpp"
 #include "edgec/runtime/profile.hpp"
 
 namespace edgec::runtime {
@@ -36,12 +37,19 @@ struct RunOptions {
   Profile* profile = nullptr;
 };
 
+struct ExecutorOptions {
+  // Run an optimized copy of the graph (optimize.hpp: constants folded, element-wise chains fused; the same bits).
+  // The original graph still runs whenever observers are attached or a run asks for a value the copy fused away.
+  bool optimize = true;
+};
+
 class Executor {
  public:
   // `graph` must outlive the executor. A null registry means make_default_registry().
-  explicit Executor(const Graph& graph, std::shared_ptr<const OpRegistry> registry = nullptr);
+  explicit Executor(const Graph& graph, std::shared_ptr<const OpRegistry> registry = nullptr, ExecutorOptions options = {});
 
-  // Observers are not owned and must outlive every run they are attached for.
+  // Observers are not owned and must outlive every run they are attached for. Runs with observers execute the
+  // original graph's nodes (an observer sees every node and linear layer as the graph has them).
   void add_observer(Observer& observer) { observers_.push_back(&observer); }
   void clear_observers() { observers_.clear(); }
 
@@ -50,7 +58,10 @@ class Executor {
   std::map<std::string, HostTensor> run(const std::map<std::string, HostTensor>& inputs,
                                         const RunOptions& options = {}) const;
 
+  // The graph as given (not the optimized copy).
   const Graph& graph() const { return graph_; }
+  // What the optimizer did (all zero when ExecutorOptions::optimize is off or nothing applied).
+  const OptimizeReport& optimize_report() const { return optimize_report_; }
 
  private:
   struct Step {
@@ -61,15 +72,25 @@ class Executor {
     std::vector<int> outputs;   // value slot per output, -1 when omitted
     std::vector<uint8_t> constant_inputs;  // 1 when the input is an initializer or Constant output
   };
-  int slot_of(const std::string& name) const;
+  // One graph made runnable: value slots, steps, initializers as host tensors.
+  struct Plan {
+    const Graph* graph = nullptr;
+    std::map<std::string, int, std::less<>> slots;   // value name -> slot
+    std::vector<std::string> slot_names;
+    std::vector<Step> steps;
+    std::vector<HostTensor> initializer_values;      // one per slot (undefined unless an initializer)
+    int slot_of(const std::string& name) const;
+  };
+  Plan make_plan(const Graph& graph) const;
+  const Plan& plan_for(const RunOptions& options) const;
 
   const Graph& graph_;
   std::shared_ptr<const OpRegistry> registry_;
   std::vector<Observer*> observers_;
-  std::map<std::string, int, std::less<>> slots_;   // value name -> slot
-  std::vector<std::string> slot_names_;
-  std::vector<Step> steps_;
-  std::vector<HostTensor> initializer_values_;     // one per slot (undefined unless an initializer)
+  Plan original_;
+  std::unique_ptr<Graph> optimized_graph_;  // null when not optimized
+  Plan optimized_;
+  OptimizeReport optimize_report_;
 };
 
 }  // namespace edgec::runtime
