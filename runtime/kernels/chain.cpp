@@ -49,10 +49,20 @@ void binary(float* v, int64_t n, const float* w, float constant, F f) {
     for (int64_t i = 0; i < n; ++i) v[i] = f(v[i], constant);
 }
 
+constexpr size_t kMaxSaved = 4;
+
+// Compiled for AVX-512, AVX2 and the baseline, chosen when the program loads (the loops are exact element-wise
+// float operations, so every version gives the same bits).
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 void apply_block(const Chain& chain, float* v, int64_t n, int64_t first) {
-  float x[kBlock], w[kBlock];
-  std::copy(v, v + n, x);
+  float saved[kMaxSaved][kBlock], w[kBlock];
+  size_t next_save = 0;
   for (size_t s = 0; s < chain.steps.size(); ++s) {
+    // The value before this step, when a later step reads it.
+    if (next_save < chain.saved.size() && chain.saved[next_save] == static_cast<int64_t>(s)) std::copy(v, v + n, saved[next_save++]);
+    const float* x = nullptr;
+    for (size_t k = 0; k < chain.saved.size(); ++k)
+      if (chain.saved[k] == chain.refs[s]) x = saved[k];
     const float a = chain.a[s], b = chain.b[s];
     const Operand& op = chain.operands[s];
     const float* wp = nullptr;
@@ -75,10 +85,10 @@ void apply_block(const Chain& chain, float* v, int64_t n, int64_t first) {
       case Step::x_div: for (int64_t i = 0; i < n; ++i) v[i] = x[i] / v[i]; break;
       case Step::relu: for (int64_t i = 0; i < n; ++i) v[i] = v[i] > 0.0f ? v[i] : 0.0f; break;
       case Step::clip: for (int64_t i = 0; i < n; ++i) v[i] = v[i] < a ? a : (b < v[i] ? b : v[i]); break;
-      case Step::sigmoid: vmath::activation(vmath::Activation::sigmoid, v, v, n); break;
-      case Step::tanh: vmath::apply(vmath::Fn::tanh, v, v, n); break;
-      case Step::erf: vmath::apply(vmath::Fn::erf, v, v, n); break;
-      case Step::exp: vmath::apply(vmath::Fn::exp, v, v, n); break;
+      case Step::sigmoid: vmath::activation(vmath::Activation::sigmoid, v, v, n, chain.isa); break;
+      case Step::tanh: vmath::apply(vmath::Fn::tanh, v, v, n, chain.isa); break;
+      case Step::erf: vmath::apply(vmath::Fn::erf, v, v, n, chain.isa); break;
+      case Step::exp: vmath::apply(vmath::Fn::exp, v, v, n, chain.isa); break;
       case Step::hard_swish:
         for (int64_t i = 0; i < n; ++i) v[i] = v[i] * std::max(0.0f, std::min(1.0f, v[i] / 6.0f + 0.5f));
         break;
@@ -110,18 +120,26 @@ Chain read(const KernelContext& ctx, const std::vector<int64_t>& out_dims, std::
   if (result_dims) *result_dims = out_dims;
   const auto ops = attr_ints_opt(node, "chain_ops");
   if (!ops) return chain;
+  chain.isa = isa_limit();
   const auto a = attr_floats(node, "chain_a"), b = attr_floats(node, "chain_b");
   const auto operand = attr_ints_opt(node, "chain_operand").value_or(std::vector<int64_t>{});
   const auto axis = attr_ints_opt(node, "chain_axis").value_or(std::vector<int64_t>{});
   const auto rank = attr_ints_opt(node, "chain_rank").value_or(std::vector<int64_t>{});
+  const auto refs = attr_ints_opt(node, "chain_ref").value_or(std::vector<int64_t>(ops->size(), 0));
   const size_t steps = ops->size();
-  if (a.size() != steps || b.size() != steps || operand.size() != steps || axis.size() != steps || rank.size() != steps)
+  if (a.size() != steps || b.size() != steps || operand.size() != steps || axis.size() != steps || rank.size() != steps ||
+      refs.size() != steps)
     ctx.fail("chain attributes of different lengths");
   const auto out_rank = static_cast<int64_t>(out_dims.size());
   int64_t max_rank = out_rank;
   for (size_t s = 0; s < steps; ++s) {
     if (!known_step((*ops)[s])) ctx.fail("unknown chain step " + std::to_string((*ops)[s]));
     chain.steps.push_back(static_cast<Step>((*ops)[s]));
+    const bool reads_ref = (*ops)[s] >= 10 && (*ops)[s] <= 15;
+    if (refs[s] < 0 || refs[s] > static_cast<int64_t>(s) || (reads_ref && refs[s] == static_cast<int64_t>(s)))
+      ctx.fail("chain step " + std::to_string(s) + " reads value " + std::to_string(refs[s]) + ", not an earlier one");
+    chain.refs.push_back(refs[s]);
+    if (reads_ref && std::find(chain.saved.begin(), chain.saved.end(), refs[s]) == chain.saved.end()) chain.saved.push_back(refs[s]);
     chain.a.push_back(a[s]);
     chain.b.push_back(b[s]);
     max_rank = std::max(max_rank, rank[s]);
@@ -136,6 +154,8 @@ Chain read(const KernelContext& ctx, const std::vector<int64_t>& out_dims, std::
     }
     chain.operands.push_back(op);
   }
+  std::sort(chain.saved.begin(), chain.saved.end());
+  if (chain.saved.size() > kMaxSaved) ctx.fail("a chain reads more than " + std::to_string(kMaxSaved) + " earlier values");
   if (result_dims && max_rank > out_rank) result_dims->insert(result_dims->begin(), static_cast<size_t>(max_rank - out_rank), 1);
   return chain;
 }

@@ -10,20 +10,22 @@
 // -1), chain_axis (ints: the output axis, counted from the end, 1 = last, along which that operand of L elements
 // runs; it broadcasts as [1.., L, 1..]) and chain_rank (ints: the rank of the step's constant as the graph had it;
 // a 1-element constant of higher rank than the output adds leading 1s to the output's shape, as ONNX broadcasting
-// does). Output element `index` reads the operand at (index / inner) % L, inner the product of the output's dims
+// does). chain_ref (ints, optional) names the earlier value a *_x step reads. Output element `index` reads the operand at (index / inner) % L, inner the product of the output's dims
 // after that axis (a bias along the last axis: inner 1; a per-channel constant of an NCHW tensor: inner H*W).
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "edgec/runtime/op_registry.hpp"
+#include "kernels/cpu_isa.hpp"
 
 namespace edgec::runtime::detail::chain {
 
 enum class Step : int64_t {
   // v = v op w, where w is the constant `a`, or the operand tensor when the step has one; r* = w op v.
   add = 0, sub = 1, rsub = 2, mul = 3, div = 4, rdiv = 5,
-  // v = v op x, x the chain's input (as in hard swish: x * clip(x + 3, 0, 6) / 6); x_sub = x - v, x_div = x / v.
+  // v = v op r, r an earlier value of the chain (chain_ref: the value before step k; 0 is the chain's input), as
+  // in hard swish's x * clip(x + 3, 0, 6) / 6 or Gelu's x * 0.5 * (1 + erf(x / sqrt 2)); x_sub = r - v, x_div = r / v.
   add_x = 10, mul_x = 11, sub_x = 12, x_sub = 13, div_x = 14, x_div = 15,
   // unary; clip [a, b], hard_sigmoid max(0, min(1, a v + b)), leaky_relu (a the slope)
   relu = 20, clip = 21, sigmoid = 22, tanh = 23, erf = 24, exp = 25, hard_swish = 26, hard_sigmoid = 27, leaky_relu = 28,
@@ -40,6 +42,9 @@ struct Chain {
   std::vector<Step> steps;
   std::vector<float> a, b;
   std::vector<Operand> operands;  // one per step (values null: no tensor)
+  std::vector<int64_t> refs;      // per step: the value before step refs[s] that a *_x step reads (0: the input)
+  std::vector<int64_t> saved;     // the distinct referenced steps, ascending (a saved copy each)
+  Isa isa = Isa::portable;        // the vector math's path, chosen when the chain is read
   bool empty() const { return steps.empty(); }
 };
 

@@ -159,8 +159,9 @@ std::vector<HostTensor> run_activation(const KernelContext& ctx) {
   float* py = y.mutable_data<float>();
   const int64_t n = x.elements();
   constexpr int64_t block = 4096;
+  const Isa isa = isa_limit();
   parallel_for((n + block - 1) / block, block * 16, [&](int64_t b) {
-    vmath::activation(form, px + b * block, py + b * block, std::min(block, n - b * block));
+    vmath::activation(form, px + b * block, py + b * block, std::min(block, n - b * block), isa);
   });
   return {y};
 }

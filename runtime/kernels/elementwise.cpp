@@ -125,8 +125,9 @@ std::vector<HostTensor> run_vector_unary(const KernelContext& ctx) {
   const float* in = x.data<float>();
   float* o = out.mutable_data<float>();
   const int64_t n = x.elements();
+  const Isa isa = isa_limit();
   parallel_for((n + kBlock - 1) / kBlock, kBlock * 16, [&](int64_t block) {
-    vmath::activation(form, in + block * kBlock, o + block * kBlock, std::min(kBlock, n - block * kBlock));
+    vmath::activation(form, in + block * kBlock, o + block * kBlock, std::min(kBlock, n - block * kBlock), isa);
   });
   return {out};
 }

@@ -5,7 +5,9 @@
 
 #include "edgec/core/error.hpp"
 #include "kernels/chain.hpp"
+#include "kernels/cpu_isa.hpp"
 #include "kernels/gemm.hpp"
+#include "kernels/sgemm.hpp"
 #include "kernels/kernel_util.hpp"
 #include "kernels/registration.hpp"
 
@@ -59,6 +61,9 @@ std::vector<HostTensor> run_matmul(const KernelContext& ctx) {
   std::vector<int64_t> out_dims = plan.out_dims;
   if (!a_vector) out_dims.push_back(m);
   if (!b_vector) out_dims.push_back(n);
+  std::vector<int64_t> chain_dims;
+  const chain::Chain fused = chain::read(ctx, out_dims, &chain_dims);
+  bool chain_done = false;
   HostTensor out = dispatch_numeric(ctx, a_in.dtype(), [&](auto tag) {
     using T = decltype(tag);
     HostTensor result = HostTensor::empty(a_in.dtype(), out_dims);
@@ -67,7 +72,20 @@ std::vector<HostTensor> run_matmul(const KernelContext& ctx) {
     T* c = result.mutable_data<T>();
     const int64_t batches = product(plan.out_dims, 0, plan.out_dims.size());
     if (b_batch.empty()) {
-      // [..., m, k] x [k, n]: one product with all batch rows stacked.
+      // [..., m, k] x [k, n]: one product with all batch rows stacked; a fused chain runs in its epilogue (the same
+      // product gemm.cpp runs for f32, so the same bits).
+      if constexpr (std::is_same_v<T, float>) {
+        const Isa isa = isa_limit();
+        if (!fused.empty() && isa != Isa::portable && k > 0) {
+          sgemm::Output epilogue;
+          epilogue.c = c;
+          epilogue.ldc = n;
+          epilogue.chain = &fused;
+          sgemm::multiply(batches * m, n, k, sgemm::F32Rows(a, k), sgemm::F32Cols(b, n), epilogue, isa);
+          chain_done = true;
+          return result;
+        }
+      }
       matrix_product<T>(batches * m, n, k, a, b, c);
       return result;
     }
@@ -84,6 +102,7 @@ std::vector<HostTensor> run_matmul(const KernelContext& ctx) {
     return result;
   });
   if (linear) ctx.notify_linear_output(out);
+  if (chain_done) return {chain_dims == out.dims() ? out : out.reshaped(chain_dims)};
   return {with_chain(ctx, std::move(out))};
 }
 

@@ -176,7 +176,8 @@ std::vector<HostTensor> run_softmax(const KernelContext& ctx) {
     T* o = out.mutable_data<T>();
     if constexpr (std::is_same_v<T, float>) {
       if (inner == 1) {  // rows along the last axis: vector exp (vector_math.hpp)
-        parallel_for(outer, reduced * 8, [&](int64_t b) { vmath::softmax_row(in + b * reduced, o + b * reduced, reduced, log_form); });
+        const Isa isa = isa_limit();
+        parallel_for(outer, reduced * 8, [&](int64_t b) { vmath::softmax_row(in + b * reduced, o + b * reduced, reduced, log_form, isa); });
         return out;
       }
     }

@@ -73,16 +73,18 @@ void apply_sse(Fn fn, const float* x, float* y, int64_t n) {
 
 }  // namespace
 
-void apply(Fn fn, const float* x, float* y, int64_t n) {
+void apply(Fn fn, const float* x, float* y, int64_t n) { apply(fn, x, y, n, isa_limit()); }
+
+void apply(Fn fn, const float* x, float* y, int64_t n, Isa isa) {
   if (n <= 0) return;
-  switch (isa_limit()) {
+  switch (isa) {
     case Isa::avx512: return apply_avx512(fn, x, y, n);
     case Isa::avx2: return apply_avx2(fn, x, y, n);
     default: return apply_sse(fn, x, y, n);
   }
 }
 
-void activation(Activation kind, const float* x, float* y, int64_t n) {
+void activation(Activation kind, const float* x, float* y, int64_t n, Isa isa) {
   constexpr int64_t kBlock = 1024;  // the function's argument for a block stays in L1
   float arg[kBlock];
   for (int64_t b = 0; b < n; b += kBlock) {
@@ -90,15 +92,15 @@ void activation(Activation kind, const float* x, float* y, int64_t n) {
     const float* xs = x + b;
     float* ys = y + b;
     switch (kind) {
-      case Activation::exp: apply(Fn::exp, xs, ys, m); break;
-      case Activation::erf: apply(Fn::erf, xs, ys, m); break;
-      case Activation::tanh: apply(Fn::tanh, xs, ys, m); break;
+      case Activation::exp: apply(Fn::exp, xs, ys, m, isa); break;
+      case Activation::erf: apply(Fn::erf, xs, ys, m, isa); break;
+      case Activation::tanh: apply(Fn::tanh, xs, ys, m, isa); break;
       case Activation::sigmoid:
       case Activation::silu:
       case Activation::quick_gelu: {
         const float k = kind == Activation::quick_gelu ? -1.702f : -1.0f;
         for (int64_t i = 0; i < m; ++i) arg[i] = k == -1.0f ? -xs[i] : k * xs[i];
-        apply(Fn::exp, arg, arg, m);
+        apply(Fn::exp, arg, arg, m, isa);
         if (kind == Activation::sigmoid)
           for (int64_t i = 0; i < m; ++i) ys[i] = 1.0f / (1.0f + arg[i]);
         else
@@ -107,19 +109,19 @@ void activation(Activation kind, const float* x, float* y, int64_t n) {
       }
       case Activation::gelu_erf:
         for (int64_t i = 0; i < m; ++i) arg[i] = xs[i] * 0.7071067811865476f;
-        apply(Fn::erf, arg, arg, m);
+        apply(Fn::erf, arg, arg, m, isa);
         for (int64_t i = 0; i < m; ++i) ys[i] = 0.5f * xs[i] * (1.0f + arg[i]);
         break;
       case Activation::gelu_tanh:
         for (int64_t i = 0; i < m; ++i) arg[i] = 0.7978845608028654f * (xs[i] + 0.044715f * xs[i] * xs[i] * xs[i]);
-        apply(Fn::tanh, arg, arg, m);
+        apply(Fn::tanh, arg, arg, m, isa);
         for (int64_t i = 0; i < m; ++i) ys[i] = 0.5f * xs[i] * (1.0f + arg[i]);
         break;
     }
   }
 }
 
-void softmax_row(const float* x, float* y, int64_t n, bool log_form) {
+void softmax_row(const float* x, float* y, int64_t n, bool log_form, Isa isa) {
   if (n <= 0) return;
   // Max in 8 lanes (max is exact, so the lanes do not change it; NaN is skipped as in the scalar loop).
   float lanes[8];
@@ -137,7 +139,7 @@ void softmax_row(const float* x, float* y, int64_t n, bool log_form) {
     for (int64_t b = 0; b < n; b += kBlock) {
       const int64_t m = std::min(kBlock, n - b);
       for (int64_t j = 0; j < m; ++j) e[j] = x[b + j] - peak;
-      apply(Fn::exp, e, e, m);
+      apply(Fn::exp, e, e, m, isa);
       for (int64_t j = 0; j < m; ++j) sums[j % 8] += static_cast<double>(e[j]);
     }
     const double sum = ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]));
@@ -146,7 +148,7 @@ void softmax_row(const float* x, float* y, int64_t n, bool log_form) {
     return;
   }
   for (int64_t j = 0; j < n; ++j) y[j] = x[j] - peak;
-  apply(Fn::exp, y, y, n);
+  apply(Fn::exp, y, y, n, isa);
   double sums[8] = {};
   int64_t j = 0;
   for (; j + 8 <= n; j += 8)

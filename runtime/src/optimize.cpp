@@ -142,14 +142,16 @@ struct Known {
 
 struct ChainPlan {
   std::vector<size_t> nodes;  // fused nodes, in graph order
-  std::vector<int64_t> ops, operand, axis, rank;
+  std::vector<int64_t> ops, operand, axis, rank, ref;
+  std::vector<std::string> values;  // values[s]: the chain's value before step s (values[0]: its input)
   std::vector<float> a, b;
   std::vector<std::string> operands;  // constant tensors read by the steps, in order
   std::string output;
 
   void pop() {
     nodes.pop_back();
-    for (auto* v : {&ops, &operand, &axis, &rank}) v->pop_back();
+    values.pop_back();
+    for (auto* v : {&ops, &operand, &axis, &rank, &ref}) v->pop_back();
     a.pop_back();
     b.pop_back();
   }
@@ -186,14 +188,16 @@ class ChainBuilder {
   ChainPlan build(const std::string& x, const Known& known, const std::vector<uint8_t>& taken) const {
     ChainPlan plan;
     std::string cur = x;
+    plan.values.push_back(x);
     for (;;) {
       bool extended = false;
       for (const size_t c : consumers(cur)) {
         if (taken[c] || std::find(plan.nodes.begin(), plan.nodes.end(), c) != plan.nodes.end()) continue;
         if (!plan.nodes.empty() && c < plan.nodes.back()) continue;
-        if (add_step(g_.nodes[c], cur, x, known, plan)) {
+        if (add_step(g_.nodes[c], cur, known, plan)) {
           plan.nodes.push_back(c);
           cur = g_.nodes[c].outputs[0];
+          plan.values.push_back(cur);
           extended = true;
           break;
         }
@@ -232,6 +236,7 @@ class ChainBuilder {
     plan.operand.push_back(-1);
     plan.axis.push_back(0);
     plan.rank.push_back(rank);
+    plan.ref.push_back(0);
   }
 
   // A 1-element f32 constant's value.
@@ -242,7 +247,7 @@ class ChainBuilder {
     return v;
   }
 
-  bool add_step(const Node& node, const std::string& cur, const std::string& x, const Known& known, ChainPlan& plan) const {
+  bool add_step(const Node& node, const std::string& cur, const Known& known, ChainPlan& plan) const {
     if (!is_onnx(node) || node.outputs.size() != 1 || node.outputs[0].empty() || has_subgraph(node)) return false;
     const std::string& op = node.op;
     const auto& in = node.inputs;
@@ -284,13 +289,20 @@ class ChainBuilder {
     if (it == binary.end() || in.size() != 2 || (in[0] != cur && in[1] != cur) || in[0] == in[1]) return false;
     const bool cur_first = in[0] == cur;
     const std::string& other = cur_first ? in[1] : in[0];
-    if (other == x) {
-      // v op x (or x op v): x is the chain's input.
+    const auto earlier = std::find(plan.values.begin(), plan.values.end(), other);
+    if (earlier != plan.values.end()) {
+      // v op r (or r op v): r is an earlier value of the chain, at most four distinct ones.
+      std::set<int64_t> refs;
+      for (size_t s = 0; s < plan.ops.size(); ++s)
+        if (plan.ops[s] >= 10 && plan.ops[s] <= 15) refs.insert(plan.ref[s]);
+      refs.insert(earlier - plan.values.begin());
+      if (refs.size() > 4) return false;
       static const std::map<std::string, std::pair<Step, Step>, std::less<>> with_x{
           {"Add", {Step::add_x, Step::add_x}}, {"Mul", {Step::mul_x, Step::mul_x}}, {"Sub", {Step::sub_x, Step::x_sub}},
           {"Div", {Step::div_x, Step::x_div}}};
       const auto& steps = with_x.at(op);
       push(plan, cur_first ? steps.first : steps.second);
+      plan.ref.back() = earlier - plan.values.begin();
       return true;
     }
     const Tensor* t = constant(other);
@@ -335,6 +347,7 @@ void set_chain_attributes(Node& node, const ChainPlan& plan, size_t first_operan
   node.attributes["chain_operand"] = operand;
   node.attributes["chain_axis"] = plan.axis;
   node.attributes["chain_rank"] = plan.rank;
+  node.attributes["chain_ref"] = plan.ref;
   for (const auto& name : plan.operands) node.inputs.push_back(name);
 }
 
