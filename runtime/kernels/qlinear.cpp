@@ -21,6 +21,7 @@
 #include "kernels/cpu_isa.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/kernel_util.hpp"
+#include "kernels/qlinear_dequant.hpp"
 #include "kernels/qlinear_driver.hpp"
 #include "kernels/qlinear_kernels.hpp"
 #include "kernels/registration.hpp"
@@ -224,6 +225,7 @@ void quantize_row_portable(const float* x, int64_t k, int64_t group_size, int64_
 // that runs the block, so the pool may hand blocks out dynamically: a thread that the OS pre-empts (the machine is
 // shared) does not hold the others up at the end of the loop. Small products stay on one thread.
 constexpr int64_t kChannelBlock = 16;
+constexpr int64_t kDequantizedRows = 16;  // from this many activation rows on, the dequantized f32 product is faster
 constexpr int64_t kParallelWork = int64_t{1} << 17;
 
 template <class Body>
@@ -442,6 +444,10 @@ std::vector<float> dequantize(const Weights& w) {
 void compute(const KernelContext& ctx, const Operands& op, const Weights& w, const float* x, int64_t rows, float* y) {
   if (rows <= 0 || w.n <= 0) return;
   const Isa isa = isa_limit();
+  // Prefill-sized weight-only products: dequantized a block at a time into the f32 product (qlinear_dequant.hpp),
+  // whose micro kernel reuses each weight for all rows.
+  if (!op.int8_activations && rows >= kDequantizedRows && isa == Isa::avx512)
+    return sgemm::linear(rows, w.n, w.k, x, QuantRows(w, isa), w.bias, y, isa);
   if (!op.int8_activations) run_weight_only(w, isa, x, rows, y);
   else run_w8a8(ctx, w, isa, x, rows, op.static_scale, y);
 }

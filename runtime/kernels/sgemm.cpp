@@ -83,16 +83,16 @@ void finish_tile(const Output& out, int64_t r0, int64_t c0, int64_t rows, int64_
     for (int64_t i = 0; i < rows; ++i) finish_row(out, r0 + i, c0, cols, tile + i * ld);
     return;
   }
-  for (int64_t i = 0; i < rows; ++i) {
-    const int64_t r = r0 + i;
-    const float row_bias = out.row_bias ? out.row_bias[r] : 0.0f;
-    for (int64_t j = 0; j < cols; ++j) {
-      const int64_t col = c0 + j;
-      float* target = out.c + col * out.ldc + r;
-      float v = tile[i * ld + j] + row_bias;
-      if (out.col_bias) v += out.col_bias[col];
-      if (out.accumulate) v += *target;
-      *target = out.activation == Activation::none ? v : apply_activation(out.activation, v, out.alpha, out.beta);
+  // Transposed: C's row `col` takes the tile's column, written in order (a tile row would touch a line per column).
+  for (int64_t j = 0; j < cols; ++j) {
+    const int64_t col = c0 + j;
+    float* target = out.c + col * out.ldc + r0;
+    const float cb = out.col_bias ? out.col_bias[col] : 0.0f;
+    for (int64_t i = 0; i < rows; ++i) {
+      float v = tile[i * ld + j] + (out.row_bias ? out.row_bias[r0 + i] : 0.0f);
+      if (out.col_bias) v += cb;
+      if (out.accumulate) v += target[i];
+      target[i] = out.activation == Activation::none ? v : apply_activation(out.activation, v, out.alpha, out.beta);
     }
   }
 }
@@ -116,6 +116,9 @@ void multiply(int64_t rows, int64_t cols, int64_t k, const RowOperand& a, const 
   if (rows <= 0 || cols <= 0) return;
   const kernels::Micro micro = micro_for(isa);
   const int64_t width = micro.width;
+  int64_t in_place_ld = 0;
+  const float* in_place = b.in_place(in_place_ld);
+  if (in_place && (in_place_ld % 32 != 0 || 32 % width != 0)) in_place = nullptr;
   const int64_t col_block = std::min(kColBlock, round_up(cols, width));
   const int64_t row_tiles = (rows + kRowBlock - 1) / kRowBlock, col_tiles = (cols + col_block - 1) / col_block;
   const int threads = parallel_threads();
@@ -136,15 +139,19 @@ void multiply(int64_t rows, int64_t cols, int64_t k, const RowOperand& a, const 
       if (k == 0) std::fill(tile, tile + mr * padded, 0.0f);
       for (int64_t k0 = 0; k0 < k; k0 += kKBlock) {
         const int64_t kc = std::min(kKBlock, k - k0);
-        float* panel = s.panel.get();
-        if (padded > nc)
-          for (int64_t i = 0; i < kc; ++i) std::fill(panel + i * padded + nc, panel + (i + 1) * padded, 0.0f);
-        b.pack(k0, kc, c0, nc, panel, padded);
+        const float* panel = in_place ? in_place + k0 * in_place_ld + c0 : s.panel.get();
+        const int64_t panel_ld = in_place ? in_place_ld : padded;
+        if (!in_place) {
+          float* packed = s.panel.get();
+          if (padded > nc)
+            for (int64_t i = 0; i < kc; ++i) std::fill(packed + i * padded + nc, packed + (i + 1) * padded, 0.0f);
+          b.pack(k0, kc, c0, nc, packed, padded);
+        }
         int64_t lda = 0;
         const float* block = a.block(r0, mr, k0, kc, s.a_block.get(), lda);
         for (int64_t j0 = 0; j0 < padded; j0 += width)
           for (int64_t i0 = 0; i0 < mr; i0 += micro.rows)
-            micro.run(std::min<int64_t>(micro.rows, mr - i0), kc, block + i0 * lda, lda, panel + j0, padded, tile + i0 * padded + j0,
+            micro.run(std::min<int64_t>(micro.rows, mr - i0), kc, block + i0 * lda, lda, panel + j0, panel_ld, tile + i0 * padded + j0,
                       padded, k0 == 0);
       }
       finish_tile(out, r0, c0, mr, nc, tile, padded);
@@ -200,16 +207,18 @@ void gemv(int64_t rows, int64_t n, int64_t k, const float* x, const float* w_f32
 
 void linear(int64_t rows, int64_t n, int64_t k, const float* x, const RowOperand& w, const float* bias, float* y, Isa isa) {
   if (rows <= 0 || n <= 0) return;
-  // y^T [n x rows] = W [n x k] x^T [k x rows]: x^T is packed once (rows is the small side).
-  std::vector<float> xt(static_cast<size_t>(k * rows));
+  // y^T [n x rows] = W [n x k] x^T [k x rows]: x^T is packed once (rows is the small side), zero-padded to a
+  // multiple of 32 columns so every macro tile reads it in place.
+  const int64_t ld = round_up(rows, 32);
+  std::vector<float> xt(static_cast<size_t>(k * ld), 0.0f);
   for (int64_t t = 0; t < rows; ++t)
-    for (int64_t i = 0; i < k; ++i) xt[static_cast<size_t>(i * rows + t)] = x[t * k + i];
+    for (int64_t i = 0; i < k; ++i) xt[static_cast<size_t>(i * ld + t)] = x[t * k + i];
   Output out;
   out.c = y;
   out.ldc = n;
   out.transposed = true;
   out.row_bias = bias;
-  multiply(n, rows, k, w, F32Cols(xt.data(), rows), out, isa);
+  multiply(n, rows, k, w, F32Cols(xt.data(), ld, true), out, isa);
 }
 
 }  // namespace edgec::runtime::detail::sgemm

@@ -40,6 +40,12 @@ class ColOperand {
   // Writes B[k][c] for k in [k0, k0 + kc), c in [c0, c0 + width) to panel[(k - k0) * panel_ld + (c - c0)].
   // Columns from width to panel_ld are zeroed by the caller; do not write them.
   virtual void pack(int64_t k0, int64_t kc, int64_t c0, int64_t width, float* panel, int64_t panel_ld) const = 0;
+  // B read in place, when it already is a panel: element (k, c) at p[k * ld + c], zero up to a multiple of 32
+  // columns. nullptr (the default): pack().
+  virtual const float* in_place(int64_t& ld) const {
+    (void)ld;
+    return nullptr;
+  }
 };
 
 enum class Activation { none, relu, clip, sigmoid, hard_sigmoid, hard_swish, silu };
@@ -107,15 +113,21 @@ class HalfRows final : public RowOperand {
   Isa isa_;
 };
 
-// f32 B: element (k, c) at b[k * ldb + c].
+// f32 B: element (k, c) at b[k * ldb + c]. `padded`: ldb is a multiple of 32 and the columns past B's own are
+// zero, so the product reads B in place.
 class F32Cols final : public ColOperand {
  public:
-  F32Cols(const float* b, int64_t ldb) : b_(b), ldb_(ldb) {}
+  F32Cols(const float* b, int64_t ldb, bool padded = false) : b_(b), ldb_(ldb), padded_(padded) {}
   void pack(int64_t k0, int64_t kc, int64_t c0, int64_t width, float* panel, int64_t panel_ld) const override;
+  const float* in_place(int64_t& ld) const override {
+    ld = ldb_;
+    return padded_ ? b_ : nullptr;
+  }
 
  private:
   const float* b_;
   int64_t ldb_;
+  bool padded_;
 };
 
 // f32 B stored transposed: element (k, c) at b[c * ldb + k].
