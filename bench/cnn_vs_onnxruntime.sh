@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # edgec against ONNX Runtime on the same ONNX files and the same inputs, in one run: PP-OCRv4 det (the 960x128 input
 # bench_ocr feeds it) and rec (one 48x320 line), the PP-OCR mobile cls (a MobileNetV3-style CNN, 48x192),
-# fmnist-vit-a at batch 1 and 64, and, when it exists (bench/make_qdq_cnn), an int8 QDQ copy of the cls network.
+# fmnist-vit-a at batch 1 and 64, and an int8 QDQ copy of PP-OCRv4 det that bench/make_qdq_cnn writes (per-channel
+# int8 weights, u8 activations: the layout of ONNX Runtime's static quantizer, which ONNX Runtime runs on its int8
+# kernels; no pre-quantized QDQ CNN is published on the npm registry, bench/peers/README.md).
 # Inputs are seeded uniform [0,1) tensors written by the peer (bench/peers/ort_bench.mjs --save-inputs); each model is
 # timed at 1 and 2 threads (median of RUNS runs after a warm-up; ONNX Runtime with its default spinning threads and
 # graph optimisation "all"), and edgec's output is compared with ONNX Runtime's.
@@ -24,9 +26,11 @@ cases=(
   "fmnist-vit-a b1|$models/fmnist-vit-a/onnx/model.onnx|pixel_values|1,1,28,28"
   "fmnist-vit-a b64|$models/fmnist-vit-a/onnx/model.onnx|pixel_values|64,1,28,28"
 )
-qdq="$root/.cache/bench/ppocr-cls-qdq.onnx"
-[[ -x $root/build/bench/make_qdq_cnn && -f $ppocr/ch_ppocr_mobile_v2.0_cls_infer.onnx ]] &&
-  "$root/build/bench/make_qdq_cnn" "$ppocr/ch_ppocr_mobile_v2.0_cls_infer.onnx" "$qdq" >&2 && cases+=("ppocr-cls int8 QDQ|$qdq|x|1,3,48,192")
+qdq="$root/.cache/bench/ppocrv4-det-qdq.onnx"
+mkdir -p "$(dirname "$qdq")"
+[[ -x $root/build/bench/make_qdq_cnn && -f $ppocr/ch_PP-OCRv4_det_infer.onnx ]] &&
+  "$root/build/bench/make_qdq_cnn" "$ppocr/ch_PP-OCRv4_det_infer.onnx" "$qdq" 1,3,128,960 >&2 &&
+  cases+=("ppocrv4-det int8 QDQ|$qdq|x|1,3,128,960")
 
 echo "| model | input | threads | edgec ms | ONNX Runtime ms | edgec / ORT | max abs diff (max abs value) |"
 echo "|---|---|---|---|---|---|---|"

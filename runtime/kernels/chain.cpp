@@ -17,7 +17,7 @@ namespace {
 constexpr int64_t kBlock = 1024;
 
 bool known_step(int64_t value) {
-  return (value >= 0 && value <= 5) || (value >= 10 && value <= 15) || (value >= 20 && value <= 31);
+  return (value >= 0 && value <= 5) || (value >= 10 && value <= 15) || (value >= 20 && value <= 34);
 }
 
 // w[i] = the operand's value for output element first + i.
@@ -97,6 +97,17 @@ void apply_block(const Chain& chain, float* v, int64_t n, int64_t first) {
       case Step::neg: for (int64_t i = 0; i < n; ++i) v[i] = -v[i]; break;
       case Step::abs: for (int64_t i = 0; i < n; ++i) v[i] = v[i] < 0.0f ? -v[i] : v[i]; break;
       case Step::sqrt: for (int64_t i = 0; i < n; ++i) v[i] = std::sqrt(v[i]); break;
+      case Step::quantize_u8:
+      case Step::quantize_i8: {
+        // quantize.cpp's formula: nearbyint(x / s) + z, NaN -> 0, clamped to the code's range.
+        const float lo = chain.steps[s] == Step::quantize_u8 ? 0.0f : -128.0f, hi = chain.steps[s] == Step::quantize_u8 ? 255.0f : 127.0f;
+        for (int64_t i = 0; i < n; ++i) {
+          const float q = std::nearbyint(v[i] / a) + b;
+          v[i] = std::isnan(q) ? 0.0f : std::clamp(q, lo, hi);
+        }
+        break;
+      }
+      case Step::dequantize: for (int64_t i = 0; i < n; ++i) v[i] = (v[i] - b) * a; break;
     }
   }
 }
@@ -188,6 +199,9 @@ std::string step_name(Step step) {
     case Step::hard_swish: return "hard_swish"; case Step::hard_sigmoid: return "hard_sigmoid";
     case Step::leaky_relu: return "leaky_relu"; case Step::neg: return "neg"; case Step::abs: return "abs";
     case Step::sqrt: return "sqrt";
+    case Step::quantize_u8: return "quantize_u8";
+    case Step::quantize_i8: return "quantize_i8";
+    case Step::dequantize: return "dequantize";
   }
   return "?";
 }

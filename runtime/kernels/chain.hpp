@@ -30,6 +30,9 @@ enum class Step : int64_t {
   // unary; clip [a, b], hard_sigmoid max(0, min(1, a v + b)), leaky_relu (a the slope)
   relu = 20, clip = 21, sigmoid = 22, tanh = 23, erf = 24, exp = 25, hard_swish = 26, hard_sigmoid = 27, leaky_relu = 28,
   neg = 29, abs = 30, sqrt = 31,
+  // QuantizeLinear to u8 / i8 with a per-tensor scale a and zero point b (round half to even, saturate, NaN -> 0; the
+  // code stays a float, exactly), then DequantizeLinear's (v - b) * a: an activation's fake quantization in a QDQ graph.
+  quantize_u8 = 32, quantize_i8 = 33, dequantize = 34,
 };
 
 struct Operand {

@@ -221,7 +221,10 @@ class ChainBuilder {
       };
       bool ok = !x_fused || only_inside(x);
       for (size_t i = 0; ok && i + 1 < plan.nodes.size(); ++i) ok = only_inside(g_.nodes[plan.nodes[i]].outputs[0]);
-      if (ok) break;
+      // A chain never ends on a QuantizeLinear: its output is an integer tensor, the chain's a float one.
+      const bool ends_quantized = plan.ops.back() == static_cast<int64_t>(Step::quantize_u8) ||
+                                  plan.ops.back() == static_cast<int64_t>(Step::quantize_i8);
+      if (ok && !ends_quantized) break;
       if (plan.operand_of_last()) plan.operands.pop_back();
       plan.pop();
     }
@@ -281,6 +284,27 @@ class ChainBuilder {
         }
       }
       push(plan, Step::clip, lo, hi);
+      return true;
+    }
+    if (op == "QuantizeLinear" || op == "DequantizeLinear") {
+      // A per-tensor QuantizeLinear to u8 / i8 followed (only) by its DequantizeLinear: the pair is two steps.
+      if (in.size() < 2 || in[0] != cur || node.has_attribute("output_dtype") || node.has_attribute("block_size")) return false;
+      const auto scale = scalar(constant(in[1]));
+      const Tensor* zero = in.size() > 2 && !in[2].empty() ? constant(in[2]) : nullptr;
+      if (!scale || (in.size() > 2 && !in[2].empty() && (!zero || zero->bytes().size() != 1))) return false;
+      const DType code = zero ? zero->dtype() : DType::u8;
+      if (code != DType::u8 && code != DType::i8) return false;
+      const float z = !zero ? 0.0f : code == DType::u8 ? static_cast<float>(std::to_integer<uint8_t>(zero->bytes()[0]))
+                                                         : static_cast<float>(static_cast<int8_t>(std::to_integer<uint8_t>(zero->bytes()[0])));
+      const bool after_quantize = !plan.ops.empty() && (plan.ops.back() == static_cast<int64_t>(Step::quantize_u8) ||
+                                                        plan.ops.back() == static_cast<int64_t>(Step::quantize_i8));
+      if (op == "QuantizeLinear") {
+        if (after_quantize || consumers(node.outputs[0]).size() != 1) return false;
+        push(plan, code == DType::u8 ? Step::quantize_u8 : Step::quantize_i8, *scale, z);
+        return true;
+      }
+      if (!after_quantize || plan.a.back() != *scale || plan.b.back() != z) return false;
+      push(plan, Step::dequantize, *scale, z);
       return true;
     }
     static const std::map<std::string, std::pair<Step, Step>, std::less<>> binary{

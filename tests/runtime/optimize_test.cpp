@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -197,4 +198,34 @@ TEST_CASE("optimizer: real models give the same bits optimized (PP-OCRv4 det, re
     const Model model = onnx_format::import_onnx_file(vlm / "onnx/vision_encoder.onnx");
     check_same(model.graphs[0], {{model.graphs[0].inputs[0].name, random_input({2, 1, 28, 28}, 8)}});
   }
+}
+
+TEST_CASE("optimizer: an activation's QuantizeLinear + DequantizeLinear pair (u8 and i8) fuses, and a chain never ends quantized") {
+  Graph g;
+  g.name = "g";
+  g.opset_imports[""] = 13;
+  g.inputs.push_back(ValueInfo{"x", {ValueKind::tensor, DType::f32, std::nullopt}});
+  g.outputs.push_back(ValueInfo{"y", {}});
+  g.outputs.push_back(ValueInfo{"codes", {}});
+  g.initializers["s1"] = scalar(0.05f);
+  g.initializers["z1"] = Tensor::owning(DType::u8, {}, std::vector<std::byte>{std::byte{128}});
+  g.initializers["s2"] = scalar(0.02f);
+  g.initializers["z2"] = Tensor::owning(DType::i8, {}, std::vector<std::byte>{std::byte{0xFD}});  // -3
+  g.nodes.push_back(node("QuantizeLinear", {"x", "s1", "z1"}, {"q1"}));
+  g.nodes.push_back(node("DequantizeLinear", {"q1", "s1", "z1"}, {"d1"}));
+  g.nodes.push_back(node("Relu", {"d1"}, {"r"}));
+  g.nodes.push_back(node("QuantizeLinear", {"r", "s2", "z2"}, {"q2"}));
+  g.nodes.push_back(node("DequantizeLinear", {"q2", "s2", "z2"}, {"y"}));
+  // A quantized value the graph returns stays a QuantizeLinear of its own.
+  g.nodes.push_back(node("QuantizeLinear", {"y", "s2", "z2"}, {"codes"}));
+  auto input = random_input({3, 50}, 9);
+  input = f32({3, 50}, [&] {
+    auto v = input.to_f32();
+    v[0] = std::numeric_limits<float>::quiet_NaN();  // NaN quantizes to 0
+    v[1] = 1e30f;                                     // saturates
+    return v;
+  }());
+  const auto report = check_same(g, {{"x", input}});
+  CHECK(report.chains == 1);
+  CHECK(report.chain_nodes == 5);
 }
