@@ -32,6 +32,16 @@ Node node(std::string op, std::vector<std::string> inputs, std::vector<std::stri
 
 Tensor scalar(float v, std::vector<int64_t> dims = {}) { return ir_f32(std::move(dims), {v}); }
 
+// A graph with an f32 input x (its type declared, so chains may start at it) and the named outputs.
+Graph graph_with(int64_t opset, const std::vector<std::string>& outputs) {
+  Graph g;
+  g.name = "g";
+  g.opset_imports[""] = opset;
+  g.inputs.push_back(ValueInfo{"x", {ValueKind::tensor, DType::f32, std::nullopt}});
+  for (const auto& name : outputs) g.outputs.push_back(ValueInfo{name, {}});
+  return g;
+}
+
 bool same_bytes(const HostTensor& a, const HostTensor& b) {
   return a.dims() == b.dims() && a.dtype() == b.dtype() && a.size_bytes() == b.size_bytes() &&
          std::memcmp(a.raw(), b.raw(), a.size_bytes()) == 0;
@@ -53,11 +63,7 @@ OptimizeReport check_same(const Graph& g, const std::map<std::string, HostTensor
 // x [1, C, H, W] -> Conv 3x3 (+ bias) -> hard swish as PP-OCR exports it (Add 3, Clip 0..6, Mul x, Div 6) ->
 // Mul by a per-channel [C,1,1] constant -> Add 0.25.
 Graph conv_hard_swish(int64_t channels) {
-  Graph g;
-  g.name = "g";
-  g.opset_imports[""] = 13;
-  g.inputs.push_back(ValueInfo{"x", {ValueKind::tensor, DType::f32, std::nullopt}});
-  g.outputs.push_back(ValueInfo{"y", {}});
+  Graph g = graph_with(13, {"y"});
   edgec::test::Random rng(3);
   g.initializers["w"] = ir_f32({channels, channels, 3, 3}, rng.normals(static_cast<size_t>(channels * channels * 9), 0.3));
   g.initializers["b"] = ir_f32({channels}, rng.normals(static_cast<size_t>(channels)));
@@ -113,11 +119,7 @@ TEST_CASE("optimizer: a value read outside the chain or a graph output is not fu
 }
 
 TEST_CASE("optimizer: standalone chains, constants on the left, opset-10 Clip, and a scalar of higher rank") {
-  Graph g;
-  g.name = "g";
-  g.opset_imports[""] = 10;
-  g.inputs.push_back(ValueInfo{"x", {ValueKind::tensor, DType::f32, std::nullopt}});
-  g.outputs.push_back(ValueInfo{"y", {}});
+  Graph g = graph_with(10, {"y"});
   g.initializers["two"] = scalar(2.0f);
   g.initializers["half"] = scalar(0.5f, {1, 1, 1});  // rank 3: broadcasting [4, 5] with it gives [1, 4, 5]
   g.nodes.push_back(node("Sub", {"two", "x"}, {"a"}));
@@ -134,12 +136,7 @@ TEST_CASE("optimizer: standalone chains, constants on the left, opset-10 Clip, a
 }
 
 TEST_CASE("optimizer: constants are folded (DequantizeLinear of a weight, Constant nodes), large expansions are not") {
-  Graph g;
-  g.name = "g";
-  g.opset_imports[""] = 13;
-  g.inputs.push_back(ValueInfo{"x", {ValueKind::tensor, DType::f32, std::nullopt}});
-  g.outputs.push_back(ValueInfo{"y", {}});
-  g.outputs.push_back(ValueInfo{"z", {}});
+  Graph g = graph_with(13, {"y", "z"});
   std::vector<std::byte> codes(64);
   for (size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<std::byte>(i * 37);
   g.initializers["wq"] = Tensor::owning(DType::i8, {8, 8}, codes);
@@ -201,12 +198,7 @@ TEST_CASE("optimizer: real models give the same bits optimized (PP-OCRv4 det, re
 }
 
 TEST_CASE("optimizer: an activation's QuantizeLinear + DequantizeLinear pair (u8 and i8) fuses, and a chain never ends quantized") {
-  Graph g;
-  g.name = "g";
-  g.opset_imports[""] = 13;
-  g.inputs.push_back(ValueInfo{"x", {ValueKind::tensor, DType::f32, std::nullopt}});
-  g.outputs.push_back(ValueInfo{"y", {}});
-  g.outputs.push_back(ValueInfo{"codes", {}});
+  Graph g = graph_with(13, {"y", "codes"});
   g.initializers["s1"] = scalar(0.05f);
   g.initializers["z1"] = Tensor::owning(DType::u8, {}, std::vector<std::byte>{std::byte{128}});
   g.initializers["s2"] = scalar(0.02f);
