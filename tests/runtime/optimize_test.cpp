@@ -33,12 +33,16 @@ Node node(std::string op, std::vector<std::string> inputs, std::vector<std::stri
 Tensor scalar(float v, std::vector<int64_t> dims = {}) { return ir_f32(std::move(dims), {v}); }
 
 // A graph with an f32 input x (its type declared, so chains may start at it) and the named outputs.
-Graph graph_with(int64_t opset, const std::vector<std::string>& outputs) {
+Graph graph_with(int64_t opset, std::initializer_list<const char*> outputs) {
   Graph g;
   g.name = "g";
   g.opset_imports[""] = opset;
   g.inputs.push_back(ValueInfo{"x", {ValueKind::tensor, DType::f32, std::nullopt}});
-  for (const auto& name : outputs) g.outputs.push_back(ValueInfo{name, {}});
+  for (const char* name : outputs) {
+    ValueInfo output;
+    output.name = name;
+    g.outputs.push_back(std::move(output));
+  }
   return g;
 }
 
