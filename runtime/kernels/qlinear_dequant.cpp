@@ -70,6 +70,10 @@ const float* QuantRows::block(int64_t r0, int64_t count, int64_t k0, int64_t kc,
   // (q - z) as a float minus z as a float is the exact integer difference: the same value as the portable loop.
   const bool simd = isa_ == Isa::avx512 && (w_.bits == 4 || w_.bits == 8) && w_.group_size % 32 == 0 && k0 % 32 == 0;
   for (int64_t r = 0; r < count; ++r) {
+    // The next block's codes of this row, asked for while this one is multiplied (as HalfRows does).
+    const int64_t next = (k0 + kc) * w_.bits / 8, bytes = kc * w_.bits / 8;
+    if (next + bytes <= w_.row_bytes)
+      for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(w_.codes + (r0 + r) * w_.row_bytes + next + b);
     if (simd) dequantize_avx512(w_, r0 + r, k0, kc, scratch + r * kc);
     else dequantize_portable(w_, r0 + r, k0, kc, scratch + r * kc);
   }

@@ -170,7 +170,14 @@ const float* F32RowsTransposed::block(int64_t r0, int64_t count, int64_t k0, int
 
 const float* HalfRows::block(int64_t r0, int64_t count, int64_t k0, int64_t kc, float* scratch, int64_t& ld) const {
   const kernels::WidenFn widen = widen_for(isa_);
-  for (int64_t r = 0; r < count; ++r) widen(a_ + (r0 + r) * lda_ + k0, kc, bf16_, scratch + r * kc);
+  for (int64_t r = 0; r < count; ++r) {
+    const uint16_t* row = a_ + (r0 + r) * lda_ + k0;
+    // The next block of this row, a separate run of memory per row the hardware prefetcher does not foresee: asked
+    // for now, it arrives while this block is multiplied (a weight is read once per product, from DRAM).
+    if (k0 + 2 * kc <= lda_)
+      for (int64_t b = 0; b < kc * 2; b += 64) __builtin_prefetch(reinterpret_cast<const char*>(row + kc) + b);
+    widen(row, kc, bf16_, scratch + r * kc);
+  }
   ld = kc;
   return scratch;
 }
