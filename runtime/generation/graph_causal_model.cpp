@@ -43,15 +43,40 @@ Graph text_only(const Graph& graph) {
   return text;
 }
 
+// The graph with a TokenSlice(start = -1) in front of the node producing the logits, when that node is a linear layer
+// (per position): a prefill then computes one row of logits instead of one per prompt token.
+Graph last_position_only(const Graph& graph) {
+  Graph g = graph;
+  for (Node& node : g.nodes) {
+    const bool head = std::find(node.outputs.begin(), node.outputs.end(), "logits") != node.outputs.end();
+    if (!head) continue;
+    if (node.domain != "edgec" || (node.op != "Linear" && node.op != "QLinear") || node.inputs.empty()) return graph;
+    Node slice;
+    slice.op = "TokenSlice";
+    slice.domain = "edgec";
+    slice.name = node.name + "/last_position";
+    slice.inputs = {node.inputs[0]};
+    slice.outputs = {node.inputs[0] + "/last_position"};
+    slice.attributes["start"] = int64_t{-1};
+    node.inputs[0] = slice.outputs[0];
+    const auto at = static_cast<size_t>(&node - g.nodes.data());
+    g.nodes.insert(g.nodes.begin() + static_cast<std::ptrdiff_t>(at), std::move(slice));
+    return g;
+  }
+  return graph;
+}
+
 }  // namespace
 
 GraphCausalModel::GraphCausalModel(const Graph& graph, bool use_kv_cache)
     : graph_(graph),
       decode_graph_(text_only(graph)),
+      prefill_graph_(use_kv_cache ? last_position_only(graph) : Graph{}),
       use_kv_cache_(use_kv_cache),
       takes_images_(has_input(graph, "pixel_values")),
       full_(graph),
-      text_(decode_graph_) {
+      text_(decode_graph_),
+      prefill_(use_kv_cache ? prefill_graph_ : graph) {
   const bool outputs_logits = std::any_of(graph.outputs.begin(), graph.outputs.end(), [](const ValueInfo& v) { return v.name == "logits"; });
   if (!has_input(graph, "input_ids") || !has_input(graph, "position_ids") || !outputs_logits)
     throw Error(ErrorCategory::input, "generation: graph '" + graph.name +
@@ -75,7 +100,7 @@ HostTensor GraphCausalModel::prefill(const TokenRows& prompts, const HostTensor*
   pixels_ = takes_images_ ? *pixel_values : HostTensor{};
   cache_.clear();
   sequences_ = prompts;
-  return run(full_, prompts, 0, takes_images_, prefill_profile_);
+  return run(use_kv_cache_ ? prefill_ : full_, prompts, 0, takes_images_, prefill_profile_);
 }
 
 HostTensor GraphCausalModel::decode(std::span<const int64_t> tokens) {

@@ -197,7 +197,9 @@ std::vector<HostTensor> run_prepend_token(const KernelContext& ctx) {
 std::vector<HostTensor> run_token_slice(const KernelContext& ctx) {
   const HostTensor& x = ctx.input(0);
   if (x.rank() != 3) ctx.fail("needs [N,T,D], got " + describe(x));
-  const int64_t start = ctx.node().attr_int("start", 0), end = ctx.node().attr_int("end", x.dims()[1]);
+  int64_t start = ctx.node().attr_int("start", 0);
+  const int64_t end = ctx.node().attr_int("end", x.dims()[1]);
+  if (start < 0) start += x.dims()[1];  // from the end
   if (start < 0 || start > end || end > x.dims()[1]) ctx.fail("start/end outside the " + std::to_string(x.dims()[1]) + " tokens");
   const auto strides = strides_of(x.dims());
   return {strided_copy(ctx, x, {x.dims()[0], end - start, x.dims()[2]}, start * strides[1], strides)};

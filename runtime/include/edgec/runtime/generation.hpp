@@ -61,18 +61,21 @@ class GraphCausalModel final : public CausalModel {
   HostTensor prefill(const TokenRows& prompts, const HostTensor* pixel_values) override;
   HostTensor decode(std::span<const int64_t> tokens) override;
   bool takes_images() const override { return takes_images_; }
-  // Logits at every position of the last run, [B, S, V] (S = prompt length after prefill, 1 after a cached decode).
+  // Logits of the last run, [B, S, V]: every position without the KV cache (S = the sequence length); with it the
+  // last position only (S = 1: a cached prefill feeds only the last token to the lm_head, as generation needs).
   const HostTensor& last_logits() const { return last_logits_; }
   const KvCache& cache() const { return cache_; }
 
  private:
   HostTensor run(const Executor& executor, const TokenRows& ids, int64_t first_position, bool with_pixels, Profile* profile);
   const Graph& graph_;
-  Graph decode_graph_;  // language model only (LLaVA's merge bypassed, vision tower pruned)
+  Graph decode_graph_;   // language model only (LLaVA's merge bypassed, vision tower pruned)
+  Graph prefill_graph_;  // the graph with only the last position's hidden state going into the lm_head
   bool use_kv_cache_;
   bool takes_images_ = false;
   Executor full_;
   Executor text_;
+  Executor prefill_;
   KvCache cache_;
   TokenRows sequences_;   // every token so far (for the no-cache path)
   HostTensor pixels_;
