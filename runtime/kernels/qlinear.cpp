@@ -227,18 +227,25 @@ void quantize_row_portable(const float* x, int64_t k, int64_t group_size, int64_
 constexpr int64_t kChannelBlock = 16;
 constexpr int64_t kParallelWork = int64_t{1} << 17;
 
+// The calling thread's scratch for the kernels, kept from call to call (a decode step makes hundreds of small
+// calls) and uninitialised: the kernels write it before they read it.
+float* thread_scratch(size_t floats) {
+  thread_local std::unique_ptr<float[]> buffer;
+  thread_local size_t size = 0;
+  if (size < floats) {
+    buffer.reset(new float[floats]);
+    size = floats;
+  }
+  return buffer.get();
+}
+
 template <class Body>
 void for_channel_blocks(int64_t n, int64_t work_per_channel, size_t scratch_floats, Body&& body) {
   const int64_t blocks = (n + kChannelBlock - 1) / kChannelBlock;
   const bool parallel = blocks > 1 && n * work_per_channel >= kParallelWork;
   const int threads = parallel ? parallel_threads() : 1;
-  // One scratch per thread, uninitialised (the kernels write before they read): zeroing it would cost as much as a
-  // small product.
-  std::vector<std::unique_ptr<float[]>> scratch(static_cast<size_t>(threads));
-  auto run_blocks = [&](int64_t first, int64_t last, int thread) {
-    auto& mine = scratch[static_cast<size_t>(thread)];
-    if (!mine && scratch_floats) mine.reset(new float[scratch_floats]);
-    body(first * kChannelBlock, std::min(n, last * kChannelBlock), mine.get());
+  auto run_blocks = [&](int64_t first, int64_t last, int) {
+    body(first * kChannelBlock, std::min(n, last * kChannelBlock), thread_scratch(scratch_floats));
   };
   if (!parallel) return run_blocks(0, blocks, 0);
   // About four claims per thread, at most 16 blocks each: a claim is one sequential stream of weight rows, and each
@@ -246,43 +253,29 @@ void for_channel_blocks(int64_t n, int64_t work_per_channel, size_t scratch_floa
   parallel_chunks(blocks, std::clamp<int64_t>(blocks / (4 * threads), 1, 16), run_blocks);
 }
 
-// Floats on a 64-byte boundary: the kernels load x a register at a time, and a load across two cache lines costs
-// two (measured: unaligned x made the 4-bit GEMV load-bound).
+// Uninitialised floats on a 64-byte boundary: the kernels load x a register at a time, and a load across two cache
+// lines costs two (measured: unaligned x made the 4-bit GEMV load-bound).
 struct AlignedFloats {
-  std::vector<float> storage;
+  std::unique_ptr<float[]> storage;
   float* data = nullptr;
-  explicit AlignedFloats(int64_t n) : storage(static_cast<size_t>(n + 16)) {
-    const auto address = reinterpret_cast<uintptr_t>(storage.data());
-    data = storage.data() + ((64 - address % 64) % 64) / sizeof(float);
+  explicit AlignedFloats(int64_t n) {
+    if (n <= 0) return;
+    storage.reset(new float[static_cast<size_t>(n + 16)]);
+    const auto address = reinterpret_cast<uintptr_t>(storage.get());
+    data = storage.get() + ((64 - address % 64) % 64) / sizeof(float);
   }
 };
-
-// x with each full step of `step` columns reordered as the SIMD kernels read it (qlinear_kernels.hpp).
-AlignedFloats permute_x(const float* x, int64_t rows, int64_t k, int64_t step, const int32_t* order) {
-  AlignedFloats out(rows * k);
-  const int64_t full = k / step * step;
-  for (int64_t t = 0; t < rows; ++t) {
-    const float* src = x + t * k;
-    float* dst = out.data + t * k;
-    for (int64_t b = 0; b < full; b += step)
-      for (int64_t p = 0; p < step; ++p) dst[b + p] = src[b + order[p]];
-    std::copy(src + full, src + k, dst + full);
-  }
-  return out;
-}
 
 void run_weight_only(const Weights& w, Isa isa, const float* x, int64_t rows, float* y) {
   // AVX-512 kernels: bits 2, 3, 4, 8 in steps of 32 columns; AVX2: bits 4, 8 in steps of 16. A group must be
   // whole steps (the last, ragged group ends with a scalar tail).
   if (isa == Isa::avx512 && w.group_size % 32 != 0) isa = Isa::avx2;
   if (isa == Isa::avx2 && !((w.bits == 4 || w.bits == 8) && w.group_size % 16 == 0)) isa = Isa::portable;
-  AlignedFloats permuted(0);
-  if (isa != Isa::portable && w.bits != 8) {
-    int32_t order[32];
-    const int64_t step = isa == Isa::avx512 ? 32 : 16;
-    if (isa == Isa::avx512) qlinear::avx512_column_order(w.bits, order);
-    else qlinear::avx2_column_order(w.bits, order);
-    permuted = permute_x(x, rows, w.k, step, order);
+  // x in the order the SIMD kernels unpack the codes in (qlinear_kernels.hpp).
+  AlignedFloats permuted(isa != Isa::portable && w.bits != 8 ? rows * w.k : 0);
+  if (permuted.data) {
+    if (isa == Isa::avx512) qlinear::avx512_permute_x(w.bits, x, rows, w.k, permuted.data);
+    else qlinear::avx2_permute_x(x, rows, w.k, permuted.data);
     x = permuted.data;
   }
   // 8-bit weights, GEMV: the SIMD kernels need the sum of x over each group's full steps (in double, eight partial

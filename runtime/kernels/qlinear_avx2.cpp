@@ -356,6 +356,22 @@ void avx2_column_order(int bits, int32_t* order) {
   for (int p = 0; p < 16; ++p) order[p] = bits == 4 ? (p < 8 ? 2 * p : 2 * (p - 8) + 1) : p;
 }
 
+EDGEC_AVX2 void avx2_permute_x(const float* x, int64_t rows, int64_t k, float* out) {
+  const int64_t full = k / 16 * 16;
+  for (int64_t t = 0; t < rows; ++t) {
+    const float* src = x + t * k;
+    float* dst = out + t * k;
+    for (int64_t b = 0; b < full; b += 16) {
+      const __m256 lo = _mm256_loadu_ps(src + b), hi = _mm256_loadu_ps(src + b + 8);
+      // Even columns, then odd: in-lane shuffles give [0 2 8 10 | 4 6 12 14], the qword permute puts them in order.
+      const __m256 even = _mm256_shuffle_ps(lo, hi, 0x88), odd = _mm256_shuffle_ps(lo, hi, 0xDD);
+      _mm256_storeu_ps(dst + b, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), 0xD8)));
+      _mm256_storeu_ps(dst + b + 8, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(odd), 0xD8)));
+    }
+    std::memcpy(dst + full, src + full, static_cast<size_t>(k - full) * sizeof(float));
+  }
+}
+
 size_t avx2_scratch_floats(const Weights& w) { return static_cast<size_t>(3 * kBlockRows * w.groups); }
 
 void wo_avx2(const Weights& w, const FloatRows& x, float* y, int64_t n_begin, int64_t n_end, float* scratch) {

@@ -369,7 +369,7 @@ EDGEC_AVX512 EDGEC_ALWAYS_INLINE void group_tables(const BlockConsts& bc, const 
 // accumulators run across groups: units of U steps, step u of a unit into its own pair of FMA chains. Group size
 // 32: each step has its own tables; otherwise a group's tables serve its units (the group spans a multiple of U
 // steps); steps left over (the last, ragged group, or units that do not fit) go one at a time into the first pair.
-template <int Bits, int T, int RN, int U>
+template <int Bits, int T, int RN, int U, int Steps>
 EDGEC_AVX512 void lowbit_rows(const Weights& w, const FloatRows& x, const BlockConsts& bc, int64_t j, float* y) {
   constexpr int A = 2 * U;
   constexpr int64_t kUnitBytes = U * LowBits<Bits>::step_bytes;
@@ -403,6 +403,16 @@ EDGEC_AVX512 void lowbit_rows(const Weights& w, const FloatRows& x, const BlockC
         lookup_step<Bits, T, RN, A>(code, w.row_bytes, xr, (s + u) * 32, table, acc, 2 * u);
       }
     }
+  } else if (Steps > 0 && per_group == Steps) {
+    for (int64_t g = 0; s + Steps <= steps; ++g) {  // the group's units unrolled (measured faster at group size 128)
+      group_tables<Bits, RN>(bc, at, g, table);
+#pragma GCC unroll 8
+      for (int64_t e = 0; e < Steps; e += U, s += U) {
+        prefetch_codes<RN>(code, s * LowBits<Bits>::step_bytes, kUnitBytes);
+#pragma GCC unroll 4
+        for (int u = 0; u < U; ++u) lookup_step<Bits, T, RN, A>(code, w.row_bytes, xr, (s + u) * 32, table, acc, 2 * u);
+      }
+    }
   } else if (per_group % U == 0) {
     for (int64_t g = 0; s + per_group <= steps; ++g) {
       group_tables<Bits, RN>(bc, at, g, table);
@@ -429,7 +439,45 @@ EDGEC_AVX512 EDGEC_ALWAYS_INLINE __m512 codes16(const uint8_t* p) {
   return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
 }
 
-template <int T, int C>
+// One group's s * sum q * x into the alternating accumulators, for columns [k0, k1) (whole steps): units of C
+// vectors, C chains per row; Fixed > 0: k1 - k0 == Fixed, known at compile time (unrolled).
+template <int T, int C, int Fixed>
+EDGEC_AVX512 EDGEC_ALWAYS_INLINE void u8_group(const uint8_t* const (&code)[1], const float* const (&xr)[T], int64_t k0, int64_t k1,
+                                               int64_t g, float s, __m512 (&even)[T], __m512 (&odd)[T]) {
+  __m512 a[T][1][C];
+#pragma GCC unroll 4
+  for (int t = 0; t < T; ++t)
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) a[t][0][c] = _mm512_setzero_ps();
+  if constexpr (Fixed > 0) k1 = k0 + Fixed;
+  int64_t k = k0;
+#pragma GCC unroll 4
+  for (; k + 16 * C <= k1; k += 16 * C) {
+    prefetch_codes<1>(code, k, 16 * C);
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) {
+      const __m512 q = codes16(code[0] + k + 16 * c);
+#pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) a[t][0][c] = _mm512_fmadd_ps(q, _mm512_loadu_ps(xr[t] + k + 16 * c), a[t][0][c]);
+    }
+  }
+#pragma GCC unroll 4
+  for (; k < k1; k += 16) {
+    const __m512 q = codes16(code[0] + k);
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) a[t][0][0] = _mm512_fmadd_ps(q, _mm512_loadu_ps(xr[t] + k), a[t][0][0]);
+  }
+  const __m512 scale = _mm512_set1_ps(s);
+  __m512 sum[T][1];
+  sum_chains<T, 1, C>(a, sum);
+#pragma GCC unroll 4
+  for (int t = 0; t < T; ++t) {
+    if (g & 1) odd[t] = _mm512_fmadd_ps(scale, sum[t][0], odd[t]);
+    else even[t] = _mm512_fmadd_ps(scale, sum[t][0], even[t]);
+  }
+}
+
+template <int T, int C, int Fixed>
 EDGEC_AVX512 void u8_rows(const Weights& w, const FloatRows& x, const BlockConsts& bc, int64_t j, float* y) {
   const int64_t K = w.k, G = w.group_size, groups = w.groups, kfull = K & ~int64_t{31};
   const uint8_t* const code[1] = {w.codes + (bc.n_begin + j) * w.row_bytes};
@@ -439,42 +487,22 @@ EDGEC_AVX512 void u8_rows(const Weights& w, const FloatRows& x, const BlockConst
   __m512 even[T], odd[T];
   float correction[T];
 #pragma GCC unroll 4
+  for (int t = 0; t < T; ++t) even[t] = odd[t] = _mm512_setzero_ps();
+  const float* s = bc.s + j * groups;
+  int64_t g = 0, k0 = 0;
+  if constexpr (Fixed > 0)
+    for (; g < groups && k0 + Fixed <= kfull; ++g, k0 += Fixed) u8_group<T, C, Fixed>(code, xr, k0, 0, g, s[g], even, odd);
+  for (; g < groups && k0 < kfull; ++g, k0 += G) u8_group<T, C, 0>(code, xr, k0, std::min(k0 + G, kfull), g, s[g], even, odd);
+  // z * s * sum(x) over the groups, 16 at a time (a group without a full step has a zero sum).
+#pragma GCC unroll 4
   for (int t = 0; t < T; ++t) {
-    even[t] = odd[t] = _mm512_setzero_ps();
-    correction[t] = 0.0f;
-  }
-  for (int64_t g = 0, k0 = 0; g < groups && k0 < kfull; ++g, k0 += G) {
-    const int64_t k1 = std::min(k0 + G, kfull);
-    __m512 a[T][1][C];
-#pragma GCC unroll 4
-    for (int t = 0; t < T; ++t)
-#pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) a[t][0][c] = _mm512_setzero_ps();
-    int64_t k = k0;
-    for (; k + 16 * C <= k1; k += 16 * C) {
-      prefetch_codes<1>(code, k, 16 * C);
-#pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) {
-        const __m512 q = codes16(code[0] + k + 16 * c);
-#pragma GCC unroll 4
-        for (int t = 0; t < T; ++t) a[t][0][c] = _mm512_fmadd_ps(q, _mm512_loadu_ps(xr[t] + k + 16 * c), a[t][0][c]);
-      }
+    __m512 c = _mm512_setzero_ps();
+    for (int64_t h = 0; h < groups; h += 16) {
+      const __mmask16 mask = groups - h >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << (groups - h)) - 1u);
+      c = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(mask, s + h), _mm512_maskz_loadu_ps(mask, bc.z + j * groups + h)),
+                          _mm512_maskz_loadu_ps(mask, x.group_sums + t * groups + h), c);
     }
-    for (; k < k1; k += 16) {
-      const __m512 q = codes16(code[0] + k);
-#pragma GCC unroll 4
-      for (int t = 0; t < T; ++t) a[t][0][0] = _mm512_fmadd_ps(q, _mm512_loadu_ps(xr[t] + k), a[t][0][0]);
-    }
-    const int64_t at = j * groups + g;
-    const __m512 scale = _mm512_set1_ps(bc.s[at]);
-    __m512 sum[T][1];
-    sum_chains<T, 1, C>(a, sum);
-#pragma GCC unroll 4
-    for (int t = 0; t < T; ++t) {
-      if (g & 1) odd[t] = _mm512_fmadd_ps(scale, sum[t][0], odd[t]);
-      else even[t] = _mm512_fmadd_ps(scale, sum[t][0], even[t]);
-      correction[t] += bc.s[at] * bc.z[at] * x.group_sums[t * groups + g];
-    }
+    correction[t] = _mm512_reduce_add_ps(c);
   }
   __m512 acc[T][1];
 #pragma GCC unroll 4
@@ -493,13 +521,17 @@ template <int Bits>
 RowKernel row_kernel(int64_t rows, int64_t group_size) {
   if (rows > 2) return nullptr;
   if constexpr (Bits == 8) {
-    (void)group_size;
-    return rows == 1 ? u8_rows<1, 4> : u8_rows<2, 4>;
+    if (group_size == 128) return rows == 1 ? u8_rows<1, 4, 128> : u8_rows<2, 4, 128>;
+    return rows == 1 ? u8_rows<1, 4, 0> : u8_rows<2, 4, 0>;
   } else {
     const int64_t per_group = group_size / 32;
     const bool by2 = per_group == 1 || per_group % 2 == 0;
-    if (rows == 1) return by2 ? lowbit_rows<Bits, 1, kGemvChannels, 2> : lowbit_rows<Bits, 1, kGemvChannels, 1>;
-    return by2 ? lowbit_rows<Bits, 2, 2, 2> : lowbit_rows<Bits, 2, 2, 1>;
+    if (rows == 1) {
+      if (per_group == 4) return lowbit_rows<Bits, 1, kGemvChannels, 2, 4>;
+      return by2 ? lowbit_rows<Bits, 1, kGemvChannels, 2, 0> : lowbit_rows<Bits, 1, kGemvChannels, 1, 0>;
+    }
+    if (per_group == 4) return lowbit_rows<Bits, 2, 2, 2, 4>;
+    return by2 ? lowbit_rows<Bits, 2, 2, 2, 0> : lowbit_rows<Bits, 2, 2, 1, 0>;
   }
 }
 
@@ -656,6 +688,23 @@ void avx512_column_order(int bits, int32_t* order) {
     if (bits == 2) a = 16 * (d % 2) + d / 2, b = a + 8;
     order[d] = a;
     order[16 + d] = b;
+  }
+}
+
+EDGEC_AVX512 void avx512_permute_x(int bits, const float* x, int64_t rows, int64_t k, float* out) {
+  alignas(64) int32_t order[32];
+  avx512_column_order(bits, order);
+  const __m512i first = _mm512_load_si512(order), second = _mm512_load_si512(order + 16);
+  const int64_t full = k / 32 * 32;
+  for (int64_t t = 0; t < rows; ++t) {
+    const float* src = x + t * k;
+    float* dst = out + t * k;
+    for (int64_t b = 0; b < full; b += 32) {
+      const __m512 lo = _mm512_loadu_ps(src + b), hi = _mm512_loadu_ps(src + b + 16);
+      _mm512_storeu_ps(dst + b, _mm512_permutex2var_ps(lo, first, hi));
+      _mm512_storeu_ps(dst + b + 16, _mm512_permutex2var_ps(lo, second, hi));
+    }
+    std::memcpy(dst + full, src + full, static_cast<size_t>(k - full) * sizeof(float));
   }
 }
 

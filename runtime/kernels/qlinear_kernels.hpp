@@ -51,6 +51,9 @@ struct FloatRows {
 constexpr int64_t kGemvRows = 2;
 void avx512_column_order(int bits, int32_t* order);  // 32 entries
 void avx2_column_order(int bits, int32_t* order);    // 16 entries
+// x [rows][k] laid out in those orders (bits 2, 3, 4 / bits 4) into out [rows][k].
+void avx512_permute_x(int bits, const float* x, int64_t rows, int64_t k, float* out);
+void avx2_permute_x(const float* x, int64_t rows, int64_t k, float* out);
 
 // int8 activations of the W8A8 kernels, prepared by the driver exactly as the contract says.
 // xq: row t, group g starts at xq + t * row_stride + g * group_stride; the group's codes are followed by
