@@ -278,10 +278,10 @@ void run_weight_only(const Weights& w, Isa isa, const float* x, int64_t rows, fl
     else qlinear::avx2_permute_x(x, rows, w.k, permuted.data);
     x = permuted.data;
   }
-  // 8-bit weights, GEMV: the SIMD kernels need the sum of x over each group's full steps (in double, eight partial
-  // sums so that the adds need not wait for one another).
+  // GEMV of 8-bit weights, and of 4-bit ones on AVX2: the SIMD kernels need the sum of x over each group's full
+  // steps (in double, eight partial sums so that the adds need not wait for one another).
   std::vector<float> group_sums;
-  if (isa != Isa::portable && w.bits == 8 && rows <= qlinear::kGemvRows) {
+  if (rows <= qlinear::kGemvRows && ((isa != Isa::portable && w.bits == 8) || (isa == Isa::avx2 && w.bits == 4))) {
     const int64_t step = isa == Isa::avx512 ? 32 : 16, full = w.k / step * step;
     group_sums.resize(static_cast<size_t>(rows * w.groups));
     for (int64_t t = 0; t < rows; ++t)

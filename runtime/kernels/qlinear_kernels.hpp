@@ -41,9 +41,9 @@ struct Weights {
 struct FloatRows {
   int64_t rows = 0;
   const float* x = nullptr;
-  // 8-bit weights, rows <= kGemvRows: [rows][groups], the sum of x over the full steps of each group (columns
-  // [g * group_size, min((g + 1) * group_size, k rounded down to the step))). The GEMV kernels sum q * x and
-  // subtract z * s * sum(x) once per group.
+  // 8-bit weights (AVX2: also 4-bit), rows <= kGemvRows: [rows][groups], the sum of x over the full steps of each
+  // group (columns [g * group_size, min((g + 1) * group_size, k rounded down to the step))). The GEMV kernels sum
+  // q * x and subtract z * s * sum(x) once per group.
   const float* group_sums = nullptr;
 };
 // Activation rows up to which the SIMD weight-only kernels make one pass over each weight row (GEMV); more rows take
