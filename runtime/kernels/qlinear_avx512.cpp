@@ -12,7 +12,7 @@
 //  * 8 bits, GEMM: the magic number trick gives the exact q - z (OR-ing q into the mantissa of 2^23 is the float
 //    2^23 + q; subtracting 2^23 + z leaves q - z), times s: the exact dequantized weight.
 // GEMV (1 or 2 activation rows): one pass over the weight rows of a run of channels, several adjacent rows side by
-// side sharing each x load (a thread's channels stay one sequential stream) and the codes fetched 8 KiB ahead in
+// side sharing each x load (a thread's channels stay one sequential stream) and the codes fetched ~8 KiB ahead in
 // software. More rows: tiles of 4 activation rows x 4 channels, the dequantized weights of a step formed once and
 // reused from registers. The kernels are bound by the vector ports (about 2.3 cycles per step of 32 4-bit codes
 // on Zen 5: 3 loads, a widening and a shift to unpack, 2 lookups, 2 FMAs) or by memory.
@@ -200,14 +200,21 @@ EDGEC_AVX512 EDGEC_ALWAYS_INLINE __m512 group_table(const BlockConsts& bc, int64
   return _mm512_fmadd_ps(codes, _mm512_set1_ps(bc.s[at]), _mm512_set1_ps(bc.nzs[at]));
 }
 
-// The codes kPrefetchBytes ahead of byte `at` of each of the RN rows, once per 64-byte line (by the unit of `unit`
+// The codes `ahead` bytes after byte `at` of each of the RN rows, once per 64-byte line (by the unit of `unit`
 // bytes that starts in the line's first `unit` bytes). The hardware prefetcher alone left the GEMV waiting for
 // memory (it does not cross 4 KiB pages): measured 13 -> 20 GB/s at group size 32 on one thread.
 template <int RN>
-EDGEC_AVX512 EDGEC_ALWAYS_INLINE void prefetch_codes(const uint8_t* const* code, int64_t at, int64_t unit) {
+EDGEC_AVX512 EDGEC_ALWAYS_INLINE void prefetch_codes(const uint8_t* const* code, int64_t at, int64_t unit, int64_t ahead) {
   if ((at & 63) >= unit) return;
 #pragma GCC unroll 4
-  for (int r = 0; r < RN; ++r) _mm_prefetch(reinterpret_cast<const char*>(code[r] + at + kPrefetchBytes), _MM_HINT_T0);
+  for (int r = 0; r < RN; ++r) _mm_prefetch(reinterpret_cast<const char*>(code[r] + at + ahead), _MM_HINT_T0);
+}
+
+// `ahead` for a kernel reading runs of `run_bytes` (its adjacent rows): the same byte of the run a whole number of
+// runs later, at least kPrefetchBytes on, so every line is fetched the same time before it is read (a fixed 8 KiB
+// from a row's byte measured 1.25x slower at K = 5632, 4 rows at a time: it can land in the run being read).
+EDGEC_AVX512 EDGEC_ALWAYS_INLINE int64_t prefetch_ahead(int64_t run_bytes) {
+  return (kPrefetchBytes + run_bytes - 1) / run_bytes * run_bytes;
 }
 
 // GEMM tile: RT activation rows from t0 x RN channels of the block from j0 (rows and channels past the end are
@@ -216,7 +223,7 @@ EDGEC_AVX512 EDGEC_ALWAYS_INLINE void prefetch_codes(const uint8_t* const* code,
 template <int Bits, int RT, int RN>
 EDGEC_AVX512 void lowbit_tile(const Weights& w, const FloatRows& x, const BlockConsts& bc, int64_t t0, int64_t j0, float* y,
                               bool prefetch) {
-  const int64_t K = w.k, G = w.group_size, groups = w.groups, kfull = K & ~int64_t{31};
+  const int64_t K = w.k, G = w.group_size, groups = w.groups, kfull = K & ~int64_t{31}, ahead = prefetch_ahead(RN * w.row_bytes);
   const uint8_t* code[RN];
   int64_t jr[RN];
 #pragma GCC unroll 16
@@ -238,7 +245,7 @@ EDGEC_AVX512 void lowbit_tile(const Weights& w, const FloatRows& x, const BlockC
 #pragma GCC unroll 16
     for (int j = 0; j < RN; ++j) table[j] = group_table<Bits>(bc, jr[j] * groups + g);
     for (int64_t k = k0; k < k1; k += 32) {
-      if (prefetch) prefetch_codes<RN>(code, k / 32 * LowBits<Bits>::step_bytes, LowBits<Bits>::step_bytes);
+      if (prefetch) prefetch_codes<RN>(code, k / 32 * LowBits<Bits>::step_bytes, LowBits<Bits>::step_bytes, ahead);
       __m512 xa[RT], xb[RT];
 #pragma GCC unroll 16
       for (int i = 0; i < RT; ++i) {
@@ -266,7 +273,7 @@ EDGEC_AVX512 void lowbit_tile(const Weights& w, const FloatRows& x, const BlockC
 template <int RT, int RN>
 EDGEC_AVX512 void wo8_tile(const Weights& w, const FloatRows& x, const BlockConsts& bc, int64_t t0, int64_t j0, float* y,
                            bool prefetch) {
-  const int64_t K = w.k, G = w.group_size, groups = w.groups;
+  const int64_t K = w.k, G = w.group_size, groups = w.groups, ahead = prefetch_ahead(RN * w.row_bytes);
   const int64_t kfull = K & ~int64_t{31};
   const uint8_t* code[RN];
   int64_t jr[RN];
@@ -293,7 +300,7 @@ EDGEC_AVX512 void wo8_tile(const Weights& w, const FloatRows& x, const BlockCons
       sc[j] = _mm512_set1_ps(bc.s[jr[j] * groups + g]);
     }
     for (int64_t k = k0; k < k1; k += 32) {
-      if (prefetch) prefetch_codes<RN>(code, k, 32);
+      if (prefetch) prefetch_codes<RN>(code, k, 32, ahead);
       __m512 xl[RT], xh[RT];
 #pragma GCC unroll 16
       for (int i = 0; i < RT; ++i) {
@@ -373,7 +380,7 @@ template <int Bits, int T, int RN, int U, int Steps>
 EDGEC_AVX512 void lowbit_rows(const Weights& w, const FloatRows& x, const BlockConsts& bc, int64_t j, float* y) {
   constexpr int A = 2 * U;
   constexpr int64_t kUnitBytes = U * LowBits<Bits>::step_bytes;
-  const int64_t K = w.k, steps = K / 32, per_group = w.group_size / 32;
+  const int64_t K = w.k, steps = K / 32, per_group = w.group_size / 32, ahead = prefetch_ahead(RN * w.row_bytes);
   const uint8_t* code[RN];
   int64_t jr[RN], at[RN];
 #pragma GCC unroll 4
@@ -396,7 +403,7 @@ EDGEC_AVX512 void lowbit_rows(const Weights& w, const FloatRows& x, const BlockC
   __m512 table[RN];
   if (per_group == 1) {
     for (; s + U <= steps; s += U) {
-      prefetch_codes<RN>(code, s * LowBits<Bits>::step_bytes, kUnitBytes);
+      prefetch_codes<RN>(code, s * LowBits<Bits>::step_bytes, kUnitBytes, ahead);
 #pragma GCC unroll 4
       for (int u = 0; u < U; ++u) {
         group_tables<Bits, RN>(bc, at, s + u, table);
@@ -408,7 +415,7 @@ EDGEC_AVX512 void lowbit_rows(const Weights& w, const FloatRows& x, const BlockC
       group_tables<Bits, RN>(bc, at, g, table);
 #pragma GCC unroll 8
       for (int64_t e = 0; e < Steps; e += U, s += U) {
-        prefetch_codes<RN>(code, s * LowBits<Bits>::step_bytes, kUnitBytes);
+        prefetch_codes<RN>(code, s * LowBits<Bits>::step_bytes, kUnitBytes, ahead);
 #pragma GCC unroll 4
         for (int u = 0; u < U; ++u) lookup_step<Bits, T, RN, A>(code, w.row_bytes, xr, (s + u) * 32, table, acc, 2 * u);
       }
@@ -417,7 +424,7 @@ EDGEC_AVX512 void lowbit_rows(const Weights& w, const FloatRows& x, const BlockC
     for (int64_t g = 0; s + per_group <= steps; ++g) {
       group_tables<Bits, RN>(bc, at, g, table);
       for (const int64_t group_end = s + per_group; s < group_end; s += U) {
-        prefetch_codes<RN>(code, s * LowBits<Bits>::step_bytes, kUnitBytes);
+        prefetch_codes<RN>(code, s * LowBits<Bits>::step_bytes, kUnitBytes, ahead);
 #pragma GCC unroll 4
         for (int u = 0; u < U; ++u) lookup_step<Bits, T, RN, A>(code, w.row_bytes, xr, (s + u) * 32, table, acc, 2 * u);
       }
@@ -442,8 +449,8 @@ EDGEC_AVX512 EDGEC_ALWAYS_INLINE __m512 codes16(const uint8_t* p) {
 // One group's s * sum q * x into the alternating accumulators, for columns [k0, k1) (whole steps): units of C
 // vectors, C chains per row; Fixed > 0: k1 - k0 == Fixed, known at compile time (unrolled).
 template <int T, int C, int Fixed>
-EDGEC_AVX512 EDGEC_ALWAYS_INLINE void u8_group(const uint8_t* const (&code)[1], const float* const (&xr)[T], int64_t k0, int64_t k1,
-                                               int64_t g, float s, __m512 (&even)[T], __m512 (&odd)[T]) {
+EDGEC_AVX512 EDGEC_ALWAYS_INLINE void u8_group(const uint8_t* const (&code)[1], int64_t ahead, const float* const (&xr)[T], int64_t k0,
+                                               int64_t k1, int64_t g, float s, __m512 (&even)[T], __m512 (&odd)[T]) {
   __m512 a[T][1][C];
 #pragma GCC unroll 4
   for (int t = 0; t < T; ++t)
@@ -453,7 +460,7 @@ EDGEC_AVX512 EDGEC_ALWAYS_INLINE void u8_group(const uint8_t* const (&code)[1], 
   int64_t k = k0;
 #pragma GCC unroll 4
   for (; k + 16 * C <= k1; k += 16 * C) {
-    prefetch_codes<1>(code, k, 16 * C);
+    prefetch_codes<1>(code, k, 16 * C, ahead);
 #pragma GCC unroll 8
     for (int c = 0; c < C; ++c) {
       const __m512 q = codes16(code[0] + k + 16 * c);
@@ -479,7 +486,7 @@ EDGEC_AVX512 EDGEC_ALWAYS_INLINE void u8_group(const uint8_t* const (&code)[1], 
 
 template <int T, int C, int Fixed>
 EDGEC_AVX512 void u8_rows(const Weights& w, const FloatRows& x, const BlockConsts& bc, int64_t j, float* y) {
-  const int64_t K = w.k, G = w.group_size, groups = w.groups, kfull = K & ~int64_t{31};
+  const int64_t K = w.k, G = w.group_size, groups = w.groups, kfull = K & ~int64_t{31}, ahead = prefetch_ahead(w.row_bytes);
   const uint8_t* const code[1] = {w.codes + (bc.n_begin + j) * w.row_bytes};
   const float* xr[T];
 #pragma GCC unroll 4
@@ -491,8 +498,8 @@ EDGEC_AVX512 void u8_rows(const Weights& w, const FloatRows& x, const BlockConst
   const float* s = bc.s + j * groups;
   int64_t g = 0, k0 = 0;
   if constexpr (Fixed > 0)
-    for (; g < groups && k0 + Fixed <= kfull; ++g, k0 += Fixed) u8_group<T, C, Fixed>(code, xr, k0, 0, g, s[g], even, odd);
-  for (; g < groups && k0 < kfull; ++g, k0 += G) u8_group<T, C, 0>(code, xr, k0, std::min(k0 + G, kfull), g, s[g], even, odd);
+    for (; g < groups && k0 + Fixed <= kfull; ++g, k0 += Fixed) u8_group<T, C, Fixed>(code, ahead, xr, k0, 0, g, s[g], even, odd);
+  for (; g < groups && k0 < kfull; ++g, k0 += G) u8_group<T, C, 0>(code, ahead, xr, k0, std::min(k0 + G, kfull), g, s[g], even, odd);
   // z * s * sum(x) over the groups, 16 at a time (a group without a full step has a zero sum).
 #pragma GCC unroll 4
   for (int t = 0; t < T; ++t) {
