@@ -324,42 +324,31 @@ EDGEC_AVX512 void wo8_tile(const Weights& w, const FloatRows& x, const BlockCons
   finish_tile<8, RT, RN>(w, x, bc, t0, j0, code, jr, xr, acc, y, nullptr);
 }
 
-// Sums each row's and channel's A accumulators into the first (a tree; A is a power of two).
-template <int T, int RN, int A>
-EDGEC_AVX512 EDGEC_ALWAYS_INLINE void sum_chains(__m512 (&acc)[T][RN][A], __m512 (&out)[T][RN]) {
+// Sums each channel's A accumulators into the first (a tree; A is a power of two).
+template <int RN, int A>
+EDGEC_AVX512 EDGEC_ALWAYS_INLINE void sum_chains(__m512 (&acc)[RN][A], __m512 (&out)[1][RN]) {
 #pragma GCC unroll 4
-  for (int t = 0; t < T; ++t)
-#pragma GCC unroll 4
-    for (int r = 0; r < RN; ++r) {
+  for (int r = 0; r < RN; ++r) {
 #pragma GCC unroll 8
-      for (int width = A / 2; width > 0; width /= 2)
+    for (int width = A / 2; width > 0; width /= 2)
 #pragma GCC unroll 8
-        for (int c = 0; c < width; ++c) acc[t][r][c] = _mm512_add_ps(acc[t][r][c], acc[t][r][c + width]);
-      out[t][r] = acc[t][r][0];
-    }
+      for (int c = 0; c < width; ++c) acc[r][c] = _mm512_add_ps(acc[r][c], acc[r][c + width]);
+    out[0][r] = acc[r][0];
+  }
 }
 
 // GEMV step, 2/3/4 bits: the 32 codes from column k of RN rows looked up in their tables (the dequantized weights)
-// and multiplied with the T rows' x (loaded once for the RN channels) into accumulator pair c, c + 1.
-template <int Bits, int T, int RN, int A>
-EDGEC_AVX512 EDGEC_ALWAYS_INLINE void lookup_step(const uint8_t* const (&code)[RN], int64_t row_bytes, const float* const (&xr)[T],
-                                                  int64_t k, const __m512 (&table)[RN], __m512 (&acc)[T][RN][A], int c) {
-  __m512 xa[T], xb[T];
-#pragma GCC unroll 4
-  for (int t = 0; t < T; ++t) {
-    xa[t] = _mm512_loadu_ps(xr[t] + k);
-    xb[t] = _mm512_loadu_ps(xr[t] + k + 16);
-  }
+// and multiplied with x (loaded once for the RN channels) into accumulator pair c, c + 1.
+template <int Bits, int RN, int A>
+EDGEC_AVX512 EDGEC_ALWAYS_INLINE void lookup_step(const uint8_t* const (&code)[RN], int64_t row_bytes, const float* x, int64_t k,
+                                                  const __m512 (&table)[RN], __m512 (&acc)[RN][A], int c) {
+  const __m512 xa = _mm512_loadu_ps(x + k), xb = _mm512_loadu_ps(x + k + 16);
 #pragma GCC unroll 4
   for (int j = 0; j < RN; ++j) {
     __m512i ia, ib;
     LowBits<Bits>::indices(code[j] + k / 32 * LowBits<Bits>::step_bytes, code[j] + row_bytes, ia, ib);
-    const __m512 wa = _mm512_permutexvar_ps(ia, table[j]), wb = _mm512_permutexvar_ps(ib, table[j]);
-#pragma GCC unroll 4
-    for (int t = 0; t < T; ++t) {
-      acc[t][j][c] = _mm512_fmadd_ps(wa, xa[t], acc[t][j][c]);
-      acc[t][j][c + 1] = _mm512_fmadd_ps(wb, xb[t], acc[t][j][c + 1]);
-    }
+    acc[j][c] = _mm512_fmadd_ps(_mm512_permutexvar_ps(ia, table[j]), xa, acc[j][c]);
+    acc[j][c + 1] = _mm512_fmadd_ps(_mm512_permutexvar_ps(ib, table[j]), xb, acc[j][c + 1]);
   }
 }
 
@@ -370,17 +359,18 @@ EDGEC_AVX512 EDGEC_ALWAYS_INLINE void group_tables(const BlockConsts& bc, const 
 }
 
 // GEMV, 2/3/4 bits: channels j .. j + RN - 1 of the block (past its end clamped to its last channel, computed and
-// not stored) against T activation rows, one pass over their codes; x is loaded once per step for the RN channels.
-// Their rows are adjacent in memory, so a thread's channels remain one sequential stream (fetched ahead in software;
-// interleaving rows had measured up to 1.6x slower without). The lookups give dequantized weights, so the
-// accumulators run across groups: units of U steps, step u of a unit into its own pair of FMA chains. Group size
-// 32: each step has its own tables; otherwise a group's tables serve its units (the group spans a multiple of U
-// steps); steps left over (the last, ragged group, or units that do not fit) go one at a time into the first pair.
-template <int Bits, int T, int RN, int U, int Steps>
-EDGEC_AVX512 void lowbit_rows(const Weights& w, const FloatRows& x, const BlockConsts& bc, int64_t j, float* y) {
+// not stored), one pass over their codes; x is loaded once per step for the RN channels. Their rows are adjacent
+// in memory, so a thread's channels remain one sequential stream (fetched ahead in software; interleaving rows had
+// measured up to 1.6x slower without). The lookups give dequantized weights, so the accumulators run across
+// groups: units of U steps, step u of a unit into its own pair of FMA chains. Group size 32: each step has its own
+// tables; Steps > 0: groups of that many steps, unrolled (measured faster at group size 128); otherwise a group's
+// tables serve its units (the group spans a multiple of U steps); steps left over (the last, ragged group, or
+// units that do not fit) go one at a time into the first pair.
+template <int Bits, int RN, int U, int Steps>
+EDGEC_AVX512 void lowbit_row(const Weights& w, const FloatRows& x, const BlockConsts& bc, int64_t j, float* y) {
   constexpr int A = 2 * U;
   constexpr int64_t kUnitBytes = U * LowBits<Bits>::step_bytes;
-  const int64_t K = w.k, steps = K / 32, per_group = w.group_size / 32, ahead = prefetch_ahead(RN * w.row_bytes);
+  const int64_t steps = w.k / 32, per_group = w.group_size / 32, ahead = prefetch_ahead(RN * w.row_bytes);
   const uint8_t* code[RN];
   int64_t jr[RN], at[RN];
 #pragma GCC unroll 4
@@ -389,16 +379,12 @@ EDGEC_AVX512 void lowbit_rows(const Weights& w, const FloatRows& x, const BlockC
     code[r] = w.codes + (bc.n_begin + jr[r]) * w.row_bytes;
     at[r] = jr[r] * w.groups;
   }
-  const float* xr[T];
+  const float* xr = x.x;
+  __m512 acc[RN][A];
 #pragma GCC unroll 4
-  for (int t = 0; t < T; ++t) xr[t] = x.x + t * K;
-  __m512 acc[T][RN][A];
-#pragma GCC unroll 4
-  for (int t = 0; t < T; ++t)
-#pragma GCC unroll 4
-    for (int r = 0; r < RN; ++r)
+  for (int r = 0; r < RN; ++r)
 #pragma GCC unroll 8
-      for (int c = 0; c < A; ++c) acc[t][r][c] = _mm512_setzero_ps();
+    for (int c = 0; c < A; ++c) acc[r][c] = _mm512_setzero_ps();
   int64_t s = 0;
   __m512 table[RN];
   if (per_group == 1) {
@@ -407,17 +393,17 @@ EDGEC_AVX512 void lowbit_rows(const Weights& w, const FloatRows& x, const BlockC
 #pragma GCC unroll 4
       for (int u = 0; u < U; ++u) {
         group_tables<Bits, RN>(bc, at, s + u, table);
-        lookup_step<Bits, T, RN, A>(code, w.row_bytes, xr, (s + u) * 32, table, acc, 2 * u);
+        lookup_step<Bits, RN, A>(code, w.row_bytes, xr, (s + u) * 32, table, acc, 2 * u);
       }
     }
   } else if (Steps > 0 && per_group == Steps) {
-    for (int64_t g = 0; s + Steps <= steps; ++g) {  // the group's units unrolled (measured faster at group size 128)
+    for (int64_t g = 0; s + Steps <= steps; ++g) {
       group_tables<Bits, RN>(bc, at, g, table);
 #pragma GCC unroll 8
       for (int64_t e = 0; e < Steps; e += U, s += U) {
         prefetch_codes<RN>(code, s * LowBits<Bits>::step_bytes, kUnitBytes, ahead);
 #pragma GCC unroll 4
-        for (int u = 0; u < U; ++u) lookup_step<Bits, T, RN, A>(code, w.row_bytes, xr, (s + u) * 32, table, acc, 2 * u);
+        for (int u = 0; u < U; ++u) lookup_step<Bits, RN, A>(code, w.row_bytes, xr, (s + u) * 32, table, acc, 2 * u);
       }
     }
   } else if (per_group % U == 0) {
@@ -426,137 +412,106 @@ EDGEC_AVX512 void lowbit_rows(const Weights& w, const FloatRows& x, const BlockC
       for (const int64_t group_end = s + per_group; s < group_end; s += U) {
         prefetch_codes<RN>(code, s * LowBits<Bits>::step_bytes, kUnitBytes, ahead);
 #pragma GCC unroll 4
-        for (int u = 0; u < U; ++u) lookup_step<Bits, T, RN, A>(code, w.row_bytes, xr, (s + u) * 32, table, acc, 2 * u);
+        for (int u = 0; u < U; ++u) lookup_step<Bits, RN, A>(code, w.row_bytes, xr, (s + u) * 32, table, acc, 2 * u);
       }
     }
   }
   for (; s < steps; ++s) {
     group_tables<Bits, RN>(bc, at, s / per_group, table);
-    lookup_step<Bits, T, RN, A>(code, w.row_bytes, xr, s * 32, table, acc, 0);
+    lookup_step<Bits, RN, A>(code, w.row_bytes, xr, s * 32, table, acc, 0);
   }
-  __m512 sum[T][RN];
-  sum_chains<T, RN, A>(acc, sum);
-  finish_tile<Bits, T, RN>(w, x, bc, 0, j, code, jr, xr, sum, y, nullptr);
+  __m512 sum[1][RN];
+  sum_chains<RN, A>(acc, sum);
+  const float* const xrows[1] = {xr};
+  finish_tile<Bits, 1, RN>(w, x, bc, 0, j, code, jr, xrows, sum, y, nullptr);
 }
 
-// GEMV, 8 bits: channel j of the block against T activation rows. s * sum q * x per group (widen, convert, FMA: 3
-// instructions per 16 codes, C chains per row), the group sums scaled into alternating even / odd accumulators,
-// and z * s * sum(x) (x.group_sums) subtracted at the end.
+// GEMV, 8 bits: channel j of the block. s * sum q * x per group (widen, convert, FMA: 3 instructions per 16 codes,
+// C chains), the group sums scaled into alternating even / odd accumulators, and z * s * sum(x) (x.group_sums)
+// subtracted at the end.
 EDGEC_AVX512 EDGEC_ALWAYS_INLINE __m512 codes16(const uint8_t* p) {
   return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
 }
 
 // One group's s * sum q * x into the alternating accumulators, for columns [k0, k1) (whole steps): units of C
-// vectors, C chains per row; Fixed > 0: k1 - k0 == Fixed, known at compile time (unrolled).
-template <int T, int C, int Fixed>
-EDGEC_AVX512 EDGEC_ALWAYS_INLINE void u8_group(const uint8_t* const (&code)[1], int64_t ahead, const float* const (&xr)[T], int64_t k0,
-                                               int64_t k1, int64_t g, float s, __m512 (&even)[T], __m512 (&odd)[T]) {
-  __m512 a[T][1][C];
-#pragma GCC unroll 4
-  for (int t = 0; t < T; ++t)
+// vectors into C chains; Fixed > 0: k1 - k0 == Fixed, known at compile time (unrolled: in-cache 36 -> 44 GB/s at
+// group size 128).
+template <int C, int Fixed>
+EDGEC_AVX512 EDGEC_ALWAYS_INLINE void u8_group(const uint8_t* const (&code)[1], int64_t ahead, const float* x, int64_t k0, int64_t k1,
+                                               int64_t g, float s, __m512& even, __m512& odd) {
+  __m512 a[1][C];
 #pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) a[t][0][c] = _mm512_setzero_ps();
+  for (int c = 0; c < C; ++c) a[0][c] = _mm512_setzero_ps();
   if constexpr (Fixed > 0) k1 = k0 + Fixed;
   int64_t k = k0;
 #pragma GCC unroll 4
   for (; k + 16 * C <= k1; k += 16 * C) {
     prefetch_codes<1>(code, k, 16 * C, ahead);
 #pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) {
-      const __m512 q = codes16(code[0] + k + 16 * c);
-#pragma GCC unroll 4
-      for (int t = 0; t < T; ++t) a[t][0][c] = _mm512_fmadd_ps(q, _mm512_loadu_ps(xr[t] + k + 16 * c), a[t][0][c]);
-    }
+    for (int c = 0; c < C; ++c) a[0][c] = _mm512_fmadd_ps(codes16(code[0] + k + 16 * c), _mm512_loadu_ps(x + k + 16 * c), a[0][c]);
   }
 #pragma GCC unroll 4
-  for (; k < k1; k += 16) {
-    const __m512 q = codes16(code[0] + k);
-#pragma GCC unroll 4
-    for (int t = 0; t < T; ++t) a[t][0][0] = _mm512_fmadd_ps(q, _mm512_loadu_ps(xr[t] + k), a[t][0][0]);
-  }
-  const __m512 scale = _mm512_set1_ps(s);
-  __m512 sum[T][1];
-  sum_chains<T, 1, C>(a, sum);
-#pragma GCC unroll 4
-  for (int t = 0; t < T; ++t) {
-    if (g & 1) odd[t] = _mm512_fmadd_ps(scale, sum[t][0], odd[t]);
-    else even[t] = _mm512_fmadd_ps(scale, sum[t][0], even[t]);
-  }
+  for (; k < k1; k += 16) a[0][0] = _mm512_fmadd_ps(codes16(code[0] + k), _mm512_loadu_ps(x + k), a[0][0]);
+  __m512 sum[1][1];
+  sum_chains<1, C>(a, sum);
+  if (g & 1) odd = _mm512_fmadd_ps(_mm512_set1_ps(s), sum[0][0], odd);
+  else even = _mm512_fmadd_ps(_mm512_set1_ps(s), sum[0][0], even);
 }
 
-template <int T, int C, int Fixed>
-EDGEC_AVX512 void u8_rows(const Weights& w, const FloatRows& x, const BlockConsts& bc, int64_t j, float* y) {
-  const int64_t K = w.k, G = w.group_size, groups = w.groups, kfull = K & ~int64_t{31}, ahead = prefetch_ahead(w.row_bytes);
+template <int C, int Fixed>
+EDGEC_AVX512 void u8_row(const Weights& w, const FloatRows& x, const BlockConsts& bc, int64_t j, float* y) {
+  const int64_t G = w.group_size, groups = w.groups, kfull = w.k & ~int64_t{31}, ahead = prefetch_ahead(w.row_bytes);
   const uint8_t* const code[1] = {w.codes + (bc.n_begin + j) * w.row_bytes};
-  const float* xr[T];
-#pragma GCC unroll 4
-  for (int t = 0; t < T; ++t) xr[t] = x.x + t * K;
-  __m512 even[T], odd[T];
-  float correction[T];
-#pragma GCC unroll 4
-  for (int t = 0; t < T; ++t) even[t] = odd[t] = _mm512_setzero_ps();
+  __m512 even = _mm512_setzero_ps(), odd = _mm512_setzero_ps();
   const float* s = bc.s + j * groups;
   int64_t g = 0, k0 = 0;
   if constexpr (Fixed > 0)
-    for (; g < groups && k0 + Fixed <= kfull; ++g, k0 += Fixed) u8_group<T, C, Fixed>(code, ahead, xr, k0, 0, g, s[g], even, odd);
-  for (; g < groups && k0 < kfull; ++g, k0 += G) u8_group<T, C, 0>(code, ahead, xr, k0, std::min(k0 + G, kfull), g, s[g], even, odd);
+    for (; g < groups && k0 + Fixed <= kfull; ++g, k0 += Fixed) u8_group<C, Fixed>(code, ahead, x.x, k0, 0, g, s[g], even, odd);
+  for (; g < groups && k0 < kfull; ++g, k0 += G) u8_group<C, 0>(code, ahead, x.x, k0, std::min(k0 + G, kfull), g, s[g], even, odd);
   // z * s * sum(x) over the groups, 16 at a time (a group without a full step has a zero sum).
-#pragma GCC unroll 4
-  for (int t = 0; t < T; ++t) {
-    __m512 c = _mm512_setzero_ps();
-    for (int64_t h = 0; h < groups; h += 16) {
-      const __mmask16 mask = groups - h >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << (groups - h)) - 1u);
-      c = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(mask, s + h), _mm512_maskz_loadu_ps(mask, bc.z + j * groups + h)),
-                          _mm512_maskz_loadu_ps(mask, x.group_sums + t * groups + h), c);
-    }
-    correction[t] = _mm512_reduce_add_ps(c);
+  __m512 c = _mm512_setzero_ps();
+  for (int64_t h = 0; h < groups; h += 16) {
+    const __mmask16 mask = groups - h >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << (groups - h)) - 1u);
+    c = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(mask, s + h), _mm512_maskz_loadu_ps(mask, bc.z + j * groups + h)),
+                        _mm512_maskz_loadu_ps(mask, x.group_sums + h), c);
   }
-  __m512 acc[T][1];
-#pragma GCC unroll 4
-  for (int t = 0; t < T; ++t) acc[t][0] = _mm512_add_ps(even[t], odd[t]);
+  const float correction[1] = {_mm512_reduce_add_ps(c)};
+  __m512 acc[1][1] = {{_mm512_add_ps(even, odd)}};
   const int64_t jr[1] = {j};
-  finish_tile<8, T, 1>(w, x, bc, 0, j, code, jr, xr, acc, y, correction);
+  const float* const xrows[1] = {x.x};
+  finish_tile<8, 1, 1>(w, x, bc, 0, j, code, jr, xrows, acc, y, correction);
 }
 
-// A GEMV kernel: channels j .. j + gemv_channels() - 1 of the block.
+// A GEMV kernel: channels j .. j + gemv_channels<Bits>() - 1 of the block.
 using RowKernel = void (*)(const Weights&, const FloatRows&, const BlockConsts&, int64_t, float*);
 
-// The GEMV kernel for `rows` activation rows, or nullptr: GEMM tiles (3 rows and more: the x rows of a single-channel
-// pass stop fitting in L1, 64 KiB for 4 rows of 4096, and the tiles' four channels share each x load). About eight
-// to sixteen FMA chains in all; the unit of U steps must divide a multi-step group.
+// The GEMV kernel for one activation row (several rows take the GEMM tiles: their four channels share each x load;
+// measured faster than two-row passes over single channels). About eight to sixteen FMA chains; the unit of U
+// steps must divide a multi-step group.
 template <int Bits>
-RowKernel row_kernel(int64_t rows, int64_t group_size) {
-  if (rows > 2) return nullptr;
+RowKernel row_kernel(int64_t group_size) {
   if constexpr (Bits == 8) {
-    if (group_size == 128) return rows == 1 ? u8_rows<1, 4, 128> : u8_rows<2, 4, 128>;
-    return rows == 1 ? u8_rows<1, 4, 0> : u8_rows<2, 4, 0>;
+    return group_size == 128 ? u8_row<4, 128> : u8_row<4, 0>;
   } else {
     const int64_t per_group = group_size / 32;
-    const bool by2 = per_group == 1 || per_group % 2 == 0;
-    if (rows == 1) {
-      if (per_group == 4) return lowbit_rows<Bits, 1, kGemvChannels, 2, 4>;
-      return by2 ? lowbit_rows<Bits, 1, kGemvChannels, 2, 0> : lowbit_rows<Bits, 1, kGemvChannels, 1, 0>;
-    }
-    if (per_group == 4) return lowbit_rows<Bits, 2, 2, 2, 4>;
-    return by2 ? lowbit_rows<Bits, 2, 2, 2, 0> : lowbit_rows<Bits, 2, 2, 1, 0>;
+    if (per_group == 4) return lowbit_row<Bits, kGemvChannels, 2, 4>;
+    return per_group == 1 || per_group % 2 == 0 ? lowbit_row<Bits, kGemvChannels, 2, 0> : lowbit_row<Bits, kGemvChannels, 1, 0>;
   }
 }
 
-// Channels one call of row_kernel's kernel covers.
 template <int Bits>
-constexpr int64_t gemv_channels(int64_t rows) {
-  return Bits == 8 ? 1 : rows == 1 ? kGemvChannels : 2;
+constexpr int64_t gemv_channels() {
+  return Bits == 8 ? 1 : kGemvChannels;
 }
 
 template <int Bits>
 EDGEC_AVX512 void wo_range(const Weights& w, const FloatRows& x, float* y, int64_t n_begin, int64_t n_end, float* scratch) {
-  const RowKernel gemv = row_kernel<Bits>(x.rows, w.group_size);
-  const int64_t per_call = gemv_channels<Bits>(x.rows);
+  const RowKernel gemv = x.rows == 1 ? row_kernel<Bits>(w.group_size) : nullptr;
   for (int64_t nb = n_begin; nb < n_end; nb += kBlockRows) {
     const BlockConsts bc = prepare_block(w, nb, std::min(kBlockRows, n_end - nb), scratch);
     if (gemv) {
-      for (int64_t j = 0; j < bc.rows; j += per_call) {
-        for (int64_t r = 0; r < per_call; ++r) prefetch_consts(w, nb + kBlockRows + j + r);
+      for (int64_t j = 0; j < bc.rows; j += gemv_channels<Bits>()) {
+        for (int64_t r = 0; r < gemv_channels<Bits>(); ++r) prefetch_consts(w, nb + kBlockRows + j + r);
         gemv(w, x, bc, j, y);
       }
       continue;

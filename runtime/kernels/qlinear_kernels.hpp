@@ -48,7 +48,7 @@ struct FloatRows {
 };
 // Activation rows up to which the SIMD weight-only kernels make one pass over each weight row (GEMV); more rows take
 // tiles of 4 rows x 4 channels.
-constexpr int64_t kGemvRows = 2;
+constexpr int64_t kGemvRows = 1;
 void avx512_column_order(int bits, int32_t* order);  // 32 entries
 void avx2_column_order(int bits, int32_t* order);    // 16 entries
 // x [rows][k] laid out in those orders (bits 2, 3, 4 / bits 4) into out [rows][k].
