@@ -129,7 +129,7 @@ void dequantize_row(const Weights& w, int64_t row, int32_t* codes, float* scales
 
 // Weight-only, portable. One row: per channel, per group s * sum (q - z) * x with eight partial sums. Several
 // rows: blocks of channels are dequantized to f32 and multiplied with the f32 GEMM (gemm.hpp).
-constexpr int64_t kPortableBlock = 32;
+constexpr int64_t kPortableBlock = 16;
 
 void wo_portable(const Weights& w, const FloatRows& x, float* y, int64_t n_begin, int64_t n_end) {
   const int64_t K = w.k;
@@ -222,66 +222,81 @@ void quantize_row_portable(const float* x, int64_t k, int64_t group_size, int64_
 
 // Output channels are cut into blocks of this many (a multiple of every kernel's tile), a partition fixed by the
 // shape. Every output is computed inside its block in an order that depends on the shape only, never on the thread
-// that runs the block, so the pool may hand blocks out dynamically: a thread that the OS pre-empts (the machine is
-// shared) does not hold the others up at the end of the loop. Small products stay on one thread.
+// that runs the block, so the pool may hand runs of blocks out dynamically: a thread that the OS pre-empts (the
+// machine is shared) does not hold the others up at the end of the loop. The body gets a run of whole blocks
+// [first * 16, last * 16) and loops over them itself. Small products stay on one thread.
 constexpr int64_t kChannelBlock = 16;
 constexpr int64_t kDequantizedRows = 16;  // from this many activation rows on, the dequantized f32 product is faster
 constexpr int64_t kParallelWork = int64_t{1} << 17;
+
+// The calling thread's scratch for the kernels, kept from call to call (a decode step makes hundreds of small
+// calls) and uninitialised: the kernels write it before they read it.
+float* thread_scratch(size_t floats) {
+  thread_local std::unique_ptr<float[]> buffer;
+  thread_local size_t size = 0;
+  if (size < floats) {
+    buffer.reset(new float[floats]);
+    size = floats;
+  }
+  return buffer.get();
+}
 
 template <class Body>
 void for_channel_blocks(int64_t n, int64_t work_per_channel, size_t scratch_floats, Body&& body) {
   const int64_t blocks = (n + kChannelBlock - 1) / kChannelBlock;
   const bool parallel = blocks > 1 && n * work_per_channel >= kParallelWork;
   const int threads = parallel ? parallel_threads() : 1;
-  // One scratch per thread, uninitialised (the kernels write before they read): zeroing it would cost as much as a
-  // small product.
-  std::vector<std::unique_ptr<float[]>> scratch(static_cast<size_t>(threads));
-  auto run_blocks = [&](int64_t first, int64_t last, int thread) {
-    auto& mine = scratch[static_cast<size_t>(thread)];
-    if (!mine && scratch_floats) mine.reset(new float[scratch_floats]);
-    for (int64_t b = first; b < last; ++b) body(b * kChannelBlock, std::min(n, (b + 1) * kChannelBlock), mine.get());
+  auto run_blocks = [&](int64_t first, int64_t last, int) {
+    body(first * kChannelBlock, std::min(n, last * kChannelBlock), thread_scratch(scratch_floats));
   };
   if (!parallel) return run_blocks(0, blocks, 0);
-  parallel_chunks(blocks, 4, run_blocks);
+  // About two claims per thread, at most 64 blocks each: a claim is one sequential stream of weight rows, and each
+  // stream starts with a wait for memory until the prefetches run ahead (2 threads, 4096 x 4096 W4 g128: 46 GB/s
+  // with claims of 16 blocks, 49 with these; 2048 x 2048: 40 -> 44; guided claims, shrinking as they go, no better).
+  parallel_chunks(blocks, std::clamp<int64_t>(blocks / (2 * threads), 1, 64), run_blocks);
 }
 
-// x with each full step of `step` columns reordered as the SIMD kernels read it (qlinear_kernels.hpp).
-std::vector<float> permute_x(const float* x, int64_t rows, int64_t k, int64_t step, const int32_t* order) {
-  std::vector<float> out(static_cast<size_t>(rows * k));
-  const int64_t full = k / step * step;
-  for (int64_t t = 0; t < rows; ++t) {
-    const float* src = x + t * k;
-    float* dst = out.data() + t * k;
-    for (int64_t b = 0; b < full; b += step)
-      for (int64_t p = 0; p < step; ++p) dst[b + p] = src[b + order[p]];
-    std::copy(src + full, src + k, dst + full);
+// Uninitialised floats on a 64-byte boundary: the kernels load x a register at a time, and a load across two cache
+// lines costs two (measured: unaligned x made the 4-bit GEMV load-bound).
+struct AlignedFloats {
+  std::unique_ptr<float[]> storage;
+  float* data = nullptr;
+  explicit AlignedFloats(int64_t n) {
+    if (n <= 0) return;
+    storage.reset(new float[static_cast<size_t>(n + 16)]);
+    const auto address = reinterpret_cast<uintptr_t>(storage.get());
+    data = storage.get() + ((64 - address % 64) % 64) / sizeof(float);
   }
-  return out;
-}
+};
 
 void run_weight_only(const Weights& w, Isa isa, const float* x, int64_t rows, float* y) {
   // AVX-512 kernels: bits 2, 3, 4, 8 in steps of 32 columns; AVX2: bits 4, 8 in steps of 16. A group must be
   // whole steps (the last, ragged group ends with a scalar tail).
   if (isa == Isa::avx512 && w.group_size % 32 != 0) isa = Isa::avx2;
   if (isa == Isa::avx2 && !((w.bits == 4 || w.bits == 8) && w.group_size % 16 == 0)) isa = Isa::portable;
-  std::vector<float> permuted;
-  if (isa != Isa::portable && w.bits != 8) {
-    int32_t order[32];
-    const int64_t step = isa == Isa::avx512 ? 32 : 16;
-    if (isa == Isa::avx512) qlinear::avx512_column_order(w.bits, order);
-    else qlinear::avx2_column_order(w.bits, order);
-    permuted = permute_x(x, rows, w.k, step, order);
-    x = permuted.data();
+  // x in the order the SIMD kernels unpack the codes in (qlinear_kernels.hpp).
+  AlignedFloats permuted(isa != Isa::portable && w.bits != 8 ? rows * w.k : 0);
+  if (permuted.data) {
+    if (isa == Isa::avx512) qlinear::avx512_permute_x(w.bits, x, rows, w.k, permuted.data);
+    else qlinear::avx2_permute_x(x, rows, w.k, permuted.data);
+    x = permuted.data;
   }
-  // One row of 8-bit weights: the SIMD kernels need the sum of x over each group's full steps.
+  // GEMV of 8-bit weights, and of 4-bit ones on AVX2: the SIMD kernels need the sum of x over each group's full
+  // steps (in double, eight partial sums so that the adds need not wait for one another).
   std::vector<float> group_sums;
-  if (isa != Isa::portable && w.bits == 8 && rows == 1) {
+  if (rows <= qlinear::kGemvRows && ((isa != Isa::portable && w.bits == 8) || (isa == Isa::avx2 && w.bits == 4))) {
     const int64_t step = isa == Isa::avx512 ? 32 : 16, full = w.k / step * step;
     group_sums.resize(static_cast<size_t>(rows * w.groups));
     for (int64_t t = 0; t < rows; ++t)
       for (int64_t g = 0; g < w.groups; ++g) {
-        double sum = 0;
-        for (int64_t k = g * w.group_size; k < std::min(full, (g + 1) * w.group_size); ++k) sum += x[t * w.k + k];
+        const float* xg = x + t * w.k;
+        const int64_t k0 = g * w.group_size, k1 = std::min(full, (g + 1) * w.group_size);
+        double part[8] = {};
+        int64_t k = k0;
+        for (; k + 8 <= k1; k += 8)
+          for (int l = 0; l < 8; ++l) part[l] += xg[k + l];
+        for (; k < k1; ++k) part[0] += xg[k];
+        const double sum = ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
         group_sums[static_cast<size_t>(t * w.groups + g)] = static_cast<float>(sum);
       }
   }

@@ -41,13 +41,19 @@ struct Weights {
 struct FloatRows {
   int64_t rows = 0;
   const float* x = nullptr;
-  // 8-bit weights, one row: [rows][groups], the sum of x over the full steps of each group (columns
-  // [g * group_size, min((g + 1) * group_size, k rounded down to the step))). The GEMV kernels sum q * x and
-  // subtract z * s * sum(x) once per group.
+  // 8-bit weights (AVX2: also 4-bit), rows <= kGemvRows: [rows][groups], the sum of x over the full steps of each
+  // group (columns [g * group_size, min((g + 1) * group_size, k rounded down to the step))). The GEMV kernels sum
+  // q * x and subtract z * s * sum(x) once per group.
   const float* group_sums = nullptr;
 };
+// Activation rows up to which the SIMD weight-only kernels make one pass over each weight row (GEMV); more rows take
+// tiles of 4 rows x 4 channels.
+constexpr int64_t kGemvRows = 1;
 void avx512_column_order(int bits, int32_t* order);  // 32 entries
 void avx2_column_order(int bits, int32_t* order);    // 16 entries
+// x [rows][k] laid out in those orders (bits 2, 3, 4 / bits 4) into out [rows][k].
+void avx512_permute_x(int bits, const float* x, int64_t rows, int64_t k, float* out);
+void avx2_permute_x(const float* x, int64_t rows, int64_t k, float* out);
 
 // int8 activations of the W8A8 kernels, prepared by the driver exactly as the contract says.
 // xq: row t, group g starts at xq + t * row_stride + g * group_stride; the group's codes are followed by

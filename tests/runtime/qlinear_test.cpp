@@ -134,9 +134,9 @@ TEST_CASE("QLinear weight-only equals Linear on the dequantized weight, every bi
         Random random(static_cast<uint64_t>(combination));
         const auto w = random.values(static_cast<size_t>(n * shape.k), 0.5f);
         const Quantized q = quantize(w, n, shape.k, bits, shape.group_size, symmetric, f16_scales);
-        for (const int64_t rows : {int64_t{1}, int64_t{2}, int64_t{7}}) {
+        for (const int64_t rows : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{4}, int64_t{7}}) {
           // Some activations far from zero mean: the 8-bit GEMV kernels compute s * (sum q x - z sum x).
-          const float offset = rows == 2 ? 0.5f : rows == 1 && combination % 3 == 0 ? 2.0f : 0.0f;
+          const float offset = rows <= 2 && combination % 3 == 0 ? 2.0f : rows == 2 ? 0.5f : 0.0f;
           const auto xv = random.values(static_cast<size_t>(rows * shape.k), 1.0f, offset);
           const HostTensor x = rows == 7 ? f32({1, rows, shape.k}, xv) : f32({rows, shape.k}, xv);
           std::optional<std::vector<float>> bias;
@@ -159,7 +159,7 @@ TEST_CASE("QLinear weight-only on a 4096-wide layer: GEMV and GEMM, 4 and 8 bits
   for (const int bits : {4, 8})
     for (const int64_t group_size : {int64_t{32}, int64_t{128}}) {
       const Quantized q = quantize(w, n, k, bits, group_size, false, true);
-      for (const int64_t rows : {int64_t{1}, int64_t{64}}) {
+      for (const int64_t rows : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{64}}) {
         const auto xv = random.values(static_cast<size_t>(rows * k));
         const HostTensor x = f32({rows, k}, xv);
         const auto bias = random.values(static_cast<size_t>(n));
@@ -263,7 +263,7 @@ TEST_CASE("QLinear gives the same bytes with 1 and 2 threads on every path") {
   const Quantized q4 = quantize(w, n, k, 4, 128, false, true);
   const Quantized q8 = quantize(w, n, k, 8, 64, true, false);
   const Quantized q3 = quantize(w, n, k, 3, 64, false, false);
-  for (const int64_t rows : {int64_t{1}, int64_t{33}}) {
+  for (const int64_t rows : {int64_t{1}, int64_t{2}, int64_t{33}}) {
     const HostTensor x = f32({rows, k}, random.values(static_cast<size_t>(rows * k)));
     const auto bias = random.values(static_cast<size_t>(n));
     for (const std::string& isa : kIsas) {
