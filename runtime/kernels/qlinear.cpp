@@ -129,7 +129,7 @@ void dequantize_row(const Weights& w, int64_t row, int32_t* codes, float* scales
 
 // Weight-only, portable. One row: per channel, per group s * sum (q - z) * x with eight partial sums. Several
 // rows: blocks of channels are dequantized to f32 and multiplied with the f32 GEMM (gemm.hpp).
-constexpr int64_t kPortableBlock = 16;
+constexpr int64_t kPortableBlock = 16;  // the driver's channel block: runs of blocks give the same partition
 
 void wo_portable(const Weights& w, const FloatRows& x, float* y, int64_t n_begin, int64_t n_end) {
   const int64_t K = w.k;

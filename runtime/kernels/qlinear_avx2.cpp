@@ -3,11 +3,12 @@
 // that are a multiple of 16 but not of 32, and for W8A8 when AVX-512 VNNI is missing).
 //
 // Weight-only, 4 and 8 bits, group_size % 16 == 0; a step is 16 codes. 4 bits: one 8-byte load zero-extended to
-// 8 lanes of one byte each; (byte & 0x0F) | bits(2^23) is the float 2^23 + low code and (byte & 0xF0) | bits(2^19)
-// the float 2^19 + high code (2^19's mantissa step is 1/16), so subtracting 2^23 + z / 2^19 + z gives the exact
-// q - z. The low nibbles are the even columns of the step, the high ones the odd columns (x is permuted to match,
-// avx2_column_order). 8 bits: in order, q widened and converted (GEMV: z * s * sum(x) subtracted once per group) or
-// through the same magic number (GEMM: exact (q - z) * s formed once per step for 2 activation rows).
+// 8 lanes of one byte each; the low nibbles are the even columns of the step, the high ones the odd columns (x is
+// permuted to match, avx2_column_order). GEMV: q itself (& 0x0F / >> 4, converted) and z * s * sum(x) subtracted
+// once per group, as for 8 bits (q widened and converted); codes fetched 8 KiB ahead. GEMM (2 activation rows per
+// tile): (byte & 0x0F) | bits(2^23) is the float 2^23 + low code and (byte & 0xF0) | bits(2^19) the float 2^19 +
+// high code (2^19's mantissa step is 1/16), so subtracting 2^23 + z / 2^19 + z gives the exact q - z (8 bits: the
+// same magic number), times s: the exact (q - z) * s formed once per step.
 //
 // W8A8: vpmaddubsw needs one unsigned operand and saturates its int16 pair sums, so the codes are offset to
 // signed, w = q - 128 in [-128, 127], and the product is formed as |w| (u8, <= 128) times sign(w) * xq (s8,

@@ -11,9 +11,9 @@
 //    z * s * sum(x) subtracted once per group: s * (sum q x - z sum x).
 //  * 8 bits, GEMM: the magic number trick gives the exact q - z (OR-ing q into the mantissa of 2^23 is the float
 //    2^23 + q; subtracting 2^23 + z leaves q - z), times s: the exact dequantized weight.
-// GEMV (1 or 2 activation rows): one pass over the weight rows of a run of channels, several adjacent rows side by
-// side sharing each x load (a thread's channels stay one sequential stream) and the codes fetched ~8 KiB ahead in
-// software. More rows: tiles of 4 activation rows x 4 channels, the dequantized weights of a step formed once and
+// GEMV (one activation row): one pass over the weight rows of a run of channels, 4 adjacent rows side by side
+// (2-4 bits) sharing each x load (a thread's channels stay one sequential stream) and the codes fetched ~8 KiB ahead
+// in software. More rows: tiles of 4 activation rows x 4 channels, the dequantized weights of a step formed once and
 // reused from registers. The kernels are bound by the vector ports (about 2.3 cycles per step of 32 4-bit codes
 // on Zen 5: 3 loads, a widening and a shift to unpack, 2 lookups, 2 FMAs) or by memory.
 //
