@@ -6,7 +6,8 @@
 //  * prefill: tokens/s for a --prompt-token prompt (time to the first logits), median of --repeats;
 //  * decode: tokens/s over --decode tokens after that prompt (median ms per token), and the GB/s of weights this
 //    reads (every weight the decode graph reads, once per token: all linear layers and norms, one row of the
-//    embedding table) as a fraction of the read bandwidth measured in the same run at the same thread count.
+//    embedding table) as a fraction of the read bandwidth measured in the same run at the same thread count, with
+//    4 KiB pages (the pages a mapped checkpoint gets) and with 2 MiB pages (the memory's peak).
 // `bench_llm [--threads 1,2] [--variants bf16,w8,w4g32] [--prompt 64] [--decode 32] [--repeats 3] [--json]
 //  [--model-dir DIR] [--keep]`. Speed only: the weights are noise, never an accuracy check.
 #include <sys/resource.h>
@@ -79,7 +80,7 @@ struct Measurement {
   std::string variant;
   int threads = 0;
   double load_s = 0, prefill_tokens_per_s = 0, decode_ms_per_token = 0, decode_tokens_per_s = 0, decode_gbs = 0;
-  double bandwidth_fraction = 0;
+  double bandwidth_fraction = 0, huge_page_fraction = 0;
   int64_t weight_bytes = 0;
 };
 
@@ -155,10 +156,12 @@ int main(int argc, char** argv) {
     const fs::path checkpoint = bench::write_synthetic_llama(dir / (shape.name + "-bf16"), shape);
     std::cerr << "bench_llm: checkpoint " << checkpoint.string() << " (" << std::fixed << std::setprecision(1)
               << seconds_since(start) << " s)\n";
-    std::map<int, double> bandwidth;
+    std::map<int, double> bandwidth, bandwidth_huge;  // 4 KiB pages (as the mapped weights), 2 MiB pages
     for (const int t : thread_counts) {
-      bandwidth[t] = bench::read_bandwidth_gbs(t);
-      std::cerr << "bench_llm: read bandwidth, " << t << " thread(s): " << bandwidth[t] << " GB/s\n";
+      bandwidth[t] = bench::read_bandwidth_gbs(t, false);
+      bandwidth_huge[t] = bench::read_bandwidth_gbs(t, true);
+      std::cerr << "bench_llm: read bandwidth, " << t << " thread(s): " << bandwidth[t] << " GB/s with 4 KiB pages, "
+                << bandwidth_huge[t] << " GB/s with 2 MiB pages\n";
     }
 
     std::vector<Measurement> rows;
@@ -204,6 +207,7 @@ int main(int argc, char** argv) {
         m.decode_tokens_per_s = 1e3 / m.decode_ms_per_token;
         m.decode_gbs = static_cast<double>(m.weight_bytes) * m.decode_tokens_per_s / 1e9;
         m.bandwidth_fraction = m.decode_gbs / bandwidth[threads];
+        m.huge_page_fraction = m.decode_gbs / bandwidth_huge[threads];
         rows.push_back(m);
         std::cerr << "bench_llm: " << v.name << " " << threads << "T: prefill " << m.prefill_tokens_per_s << " tok/s, decode "
                   << m.decode_tokens_per_s << " tok/s (" << m.decode_gbs << " GB/s, "
@@ -219,27 +223,31 @@ int main(int argc, char** argv) {
       out["decode_tokens"] = decode_tokens;
       out["repeats"] = repeats;
       for (const auto& [t, gbs] : bandwidth) out["read_bandwidth_gbs"][std::to_string(t)] = gbs;
+      for (const auto& [t, gbs] : bandwidth_huge) out["read_bandwidth_huge_pages_gbs"][std::to_string(t)] = gbs;
       for (const auto& m : rows)
         out["results"].push_back({{"variant", m.variant}, {"threads", m.threads}, {"load_s", m.load_s},
                                   {"prefill_tokens_per_s", m.prefill_tokens_per_s}, {"decode_ms_per_token", m.decode_ms_per_token},
                                   {"decode_tokens_per_s", m.decode_tokens_per_s}, {"decode_weight_bytes", m.weight_bytes},
-                                  {"decode_gbs", m.decode_gbs}, {"bandwidth_fraction", m.bandwidth_fraction}});
+                                  {"decode_gbs", m.decode_gbs}, {"bandwidth_fraction", m.bandwidth_fraction},
+                                  {"huge_page_bandwidth_fraction", m.huge_page_fraction}});
       out["peak_rss_mb"] = peak_rss_mb();
       std::cout << out.dump(2) << "\n";
       return 0;
     }
     std::cout << std::fixed << shape.name << " shape, random weights; prompt " << prompt_tokens << " tokens, decode " << decode_tokens
               << " tokens, median of " << repeats << "; read bandwidth";
-    for (const auto& [t, gbs] : bandwidth) std::cout << " " << t << "T " << std::setprecision(1) << gbs << " GB/s";
+    for (const auto& [t, gbs] : bandwidth)
+      std::cout << " " << t << "T " << std::setprecision(1) << gbs << " GB/s (" << bandwidth_huge[t] << " with 2 MiB pages)";
     std::cout << "\n"
               << std::left << std::setw(8) << "variant" << std::right << std::setw(4) << "T" << std::setw(9) << "load s"
               << std::setw(12) << "prefill t/s" << std::setw(11) << "decode t/s" << std::setw(10) << "ms/token" << std::setw(10)
-              << "GB/s" << std::setw(8) << "% bw" << std::setw(11) << "weights MB" << "\n";
+              << "GB/s" << std::setw(8) << "% bw" << std::setw(9) << "% 2MiB" << std::setw(11) << "weights MB" << "\n";
     for (const auto& m : rows)
       std::cout << std::left << std::setw(8) << m.variant << std::right << std::setw(4) << m.threads << std::setw(9) << std::setprecision(2)
                 << m.load_s << std::setw(12) << std::setprecision(1) << m.prefill_tokens_per_s << std::setw(11) << m.decode_tokens_per_s
                 << std::setw(10) << m.decode_ms_per_token << std::setw(10) << m.decode_gbs << std::setw(8) << std::setprecision(0)
-                << 100 * m.bandwidth_fraction << std::setw(11) << static_cast<double>(m.weight_bytes) / 1e6 << "\n";
+                << 100 * m.bandwidth_fraction << std::setw(9) << 100 * m.huge_page_fraction << std::setw(11)
+                << static_cast<double>(m.weight_bytes) / 1e6 << "\n";
     std::cout << "peak RSS " << std::setprecision(0) << peak_rss_mb() << " MB\n";
   } catch (const Error& e) {
     std::cerr << "bench_llm: " << e.what() << "\n";

@@ -25,7 +25,9 @@ fi
 jq -r --slurpfile peer <( ((peer)) && cat "$out/llama_cpp.json" || echo '{"results": []}') '
   . as $e
   | ($peer[0].results // []) as $p
-  | "read bandwidth: " + ([$e.read_bandwidth_gbs | to_entries[] | "\(.key) thread(s) \(.value * 10 | round / 10) GB/s"] | join(", ")),
+  | "read bandwidth: " + ([$e.read_bandwidth_gbs | to_entries[] | "\(.key) thread(s) \(.value * 10 | round / 10) GB/s"] | join(", "))
+    + " with 4 KiB pages; " + ([$e.read_bandwidth_huge_pages_gbs | to_entries[] | "\(.key) thread(s) \(.value * 10 | round / 10) GB/s"] | join(", "))
+    + " with 2 MiB pages (% of bandwidth: of the first / of the second)",
     "",
     "| weights | threads | edgec prefill tok/s | llama.cpp prefill tok/s | edgec decode tok/s | GB/s | % of bandwidth | llama.cpp decode tok/s | GB/s | % of bandwidth |",
     "|---|---|---|---|---|---|---|---|---|---|",
@@ -33,7 +35,8 @@ jq -r --slurpfile peer <( ((peer)) && cat "$out/llama_cpp.json" || echo '{"resul
       | ({"bf16": "F16", "w8": "Q8_0", "w4g32": "Q4_0", "w4g128": "Q4_0"}[$r.variant]) as $type
       | ([$p[] | select(.type == $type and .threads == $r.threads)] | first) as $q
       | ($e.read_bandwidth_gbs[($r.threads | tostring)]) as $bw
-      | "| \($r.variant) vs \($type) | \($r.threads) | \($r.prefill_tokens_per_s * 10 | round / 10) | \(if $q then ($q.prefill_tok_s_median * 10 | round / 10) else "-" end) | \($r.decode_tokens_per_s * 10 | round / 10) | \($r.decode_gbs * 10 | round / 10) | \($r.bandwidth_fraction * 100 | round) | \(if $q then ($q.decode_tok_s_median * 10 | round / 10) else "-" end) | \(if $q then ($q.decode_weight_gb_s_median * 10 | round / 10) else "-" end) | \(if $q then ($q.decode_weight_gb_s_median / $bw * 100 | round) else "-" end) |" )
+      | ($e.read_bandwidth_huge_pages_gbs[($r.threads | tostring)]) as $hbw
+      | "| \($r.variant) vs \($type) | \($r.threads) | \($r.prefill_tokens_per_s * 10 | round / 10) | \(if $q then ($q.prefill_tok_s_median * 10 | round / 10) else "-" end) | \($r.decode_tokens_per_s * 10 | round / 10) | \($r.decode_gbs * 10 | round / 10) | \($r.bandwidth_fraction * 100 | round) / \($r.huge_page_bandwidth_fraction * 100 | round) | \(if $q then ($q.decode_tok_s_median * 10 | round / 10) else "-" end) | \(if $q then ($q.decode_weight_gb_s_median * 10 | round / 10) else "-" end) | \(if $q then "\($q.decode_weight_gb_s_median / $bw * 100 | round) / \($q.decode_weight_gb_s_median / $hbw * 100 | round)" else "-" end) |" )
 ' "$out/edgec_llm.json"
 echo
 if ((peer)); then echo "JSON: $out/edgec_llm.json and $out/llama_cpp.json"; else echo "JSON: $out/edgec_llm.json"; fi
